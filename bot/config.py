@@ -1,0 +1,138 @@
+"""Settings: one typed object, read from defaults, an optional TOML file and env vars."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from bot.errors import ConfigError
+
+ENV_PREFIX = "NEWSBOT_"
+CONFIG_FILE_NAME = "newsbot.toml"
+
+
+def project_root() -> Path:
+    """The checkout this package runs from, or the current directory when installed elsewhere."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "corpus").is_dir():
+        return checkout
+    return Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes an index or an answer. Saved next to the index as JSON."""
+
+    corpus_dir: Path = field(default_factory=lambda: project_root() / "corpus")
+    index_dir: Path = field(default_factory=lambda: project_root() / "index")
+    # Chunking: a chunk is a window of whole sentences inside one paragraph.
+    chunk_sentences: int = 3
+    chunk_overlap: int = 1
+    chunk_max_chars: int = 900
+    # Retrieval and answering.
+    retriever: str = "hybrid"
+    top_k: int = 3
+    candidates: int = 20
+    min_confidence: float = 0.5
+    max_question_chars: int = 500
+    embed_batch_size: int = 32
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (paths as strings)."""
+        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with the non-None `changes` applied."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def chunking(self) -> dict[str, int]:
+        """The settings that decide the chunks; an index built with others must be rebuilt."""
+        return {
+            "chunk_sentences": self.chunk_sentences,
+            "chunk_overlap": self.chunk_overlap,
+            "chunk_max_chars": self.chunk_max_chars,
+        }
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Defaults, then the TOML file (`NEWSBOT_CONFIG` or ./newsbot.toml), then env vars, then overrides."""
+    values: dict[str, Any] = {}
+    path = config_file or _config_path_from_env()
+    if path is not None:
+        values.update(_read_toml(path))
+    values.update(_read_env())
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return _coerce(values)
+
+
+def _config_path_from_env() -> Path | None:
+    if env_path := os.environ.get(ENV_PREFIX + "CONFIG"):
+        return Path(env_path)
+    local = Path.cwd() / CONFIG_FILE_NAME
+    return local if local.is_file() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    # Accept both a flat file and one with a [newsbot] table.
+    return dict(data.get("newsbot", data))
+
+
+def _read_env() -> dict[str, str]:
+    names = {f.name for f in fields(Settings)}
+    found = {}
+    for name in names:
+        value = os.environ.get(ENV_PREFIX + name.upper())
+        if value:
+            found[name] = value
+    # The short names the README documents.
+    for short, name in (("CORPUS", "corpus_dir"), ("INDEX", "index_dir")):
+        if value := os.environ.get(ENV_PREFIX + short):
+            found[name] = value
+    return found
+
+
+def _coerce(values: dict[str, Any]) -> Settings:
+    kinds = {f.name: f for f in fields(Settings)}
+    defaults = Settings()
+    typed: dict[str, Any] = {}
+    for name, raw in values.items():
+        if name not in kinds:
+            raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(kinds))}")
+        default = getattr(defaults, name)
+        try:
+            if isinstance(default, Path):
+                typed[name] = Path(raw).expanduser().resolve()
+            else:
+                typed[name] = type(default)(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"setting {name!r} must be a {type(default).__name__}, got {raw!r}"
+            ) from None
+    settings = dataclasses.replace(defaults, **typed)
+    _validate(settings)
+    return settings
+
+
+def _validate(settings: Settings) -> None:
+    if settings.retriever not in ("dense", "bm25", "hybrid"):
+        raise ConfigError(f"retriever must be dense, bm25 or hybrid, not {settings.retriever!r}")
+    if settings.chunk_sentences < 1 or not 0 <= settings.chunk_overlap < settings.chunk_sentences:
+        raise ConfigError("need chunk_sentences >= 1 and 0 <= chunk_overlap < chunk_sentences")
+    if settings.top_k < 1 or settings.candidates < settings.top_k:
+        raise ConfigError("need top_k >= 1 and candidates >= top_k")
+
+
+def _jsonable(value: Any) -> Any:
+    return str(value) if isinstance(value, Path) else value

@@ -1,0 +1,122 @@
+"""The one core API the front ends use: open an index, ask questions, follow rebuilds."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from bot import store
+from bot.answering import Answer, answer_question
+from bot.config import Settings
+from bot.embedding import MODEL_NAME, Embedder
+from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
+from bot.indexing import Progress, build_index, corpus_changes
+from bot.retrieval import Retriever
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    """The question stripped of surrounding space; `QuestionError` if empty or too long."""
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise QuestionError(
+            'the question is empty; ask something, e.g. newsbot ask "Who is Ryan Ding?"'
+        )
+    if len(cleaned) > max_chars:
+        raise QuestionError(
+            f"the question is {len(cleaned)} characters long; the limit is {max_chars} "
+            "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)"
+        )
+    return cleaned
+
+
+def default_query_embedder() -> Embedder:
+    """The embedder used for questions."""
+    from bot.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()
+
+
+class Newsbot:
+    """Answers questions from the serving index; picks up a rebuilt index on the next question."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._retriever = self._load()
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        build_if_missing: bool = False,
+        progress: Progress | None = None,
+        embedder: Embedder | None = None,
+    ) -> Newsbot:
+        """Load the index, building it first if there is none and `build_if_missing`."""
+        try:
+            store.current_build(settings.index_dir)
+        except IndexMissingError:
+            if not build_if_missing:
+                raise
+            build_index(settings, progress=progress)
+        return cls(settings, embedder)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_query_embedder()
+        return self._embedder
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self._retriever.data.manifest
+
+    def changed_files(self) -> list[str]:
+        """Corpus files added, removed or edited since the serving index was built."""
+        return corpus_changes(self.manifest, self.settings.corpus_dir)
+
+    def ask(
+        self, question: str, *, top_k: int | None = None, retriever: str | None = None
+    ) -> Answer:
+        """Answer one question from one consistent index."""
+        question = validate_question(question, self.settings.max_question_chars)
+        self.reload_if_rebuilt()
+        current = self._retriever  # one snapshot for the whole question
+        vector = self.embedder.encode([question])[0]
+        return answer_question(
+            current,
+            question,
+            vector,
+            mode=retriever or self.settings.retriever,
+            top_k=top_k or self.settings.top_k,
+            candidates=max(self.settings.candidates, top_k or 0),
+            min_confidence=self.settings.min_confidence,
+        )
+
+    def reload_if_rebuilt(self) -> bool:
+        """Swap in a newer build if `newsbot index build` published one; True if it did."""
+        try:
+            serving = store.current_build(self.settings.index_dir)
+        except IndexUnusableError:
+            return False  # keep answering from what is loaded
+        if serving == self._retriever.data.location:
+            return False
+        with self._lock:
+            if serving != self._retriever.data.location:
+                self._retriever = self._load()
+        return True
+
+    def _load(self) -> Retriever:
+        data = store.load(self.settings.index_dir)
+        self._check_model(data.manifest)
+        return Retriever(data)
+
+    def _check_model(self, manifest: dict[str, Any]) -> None:
+        expected = self._embedder.name if self._embedder is not None else MODEL_NAME
+        if manifest.get("model") != expected:
+            raise IndexUnusableError(
+                f"index at {self.settings.index_dir} was built with model {manifest.get('model')!r}, "
+                f"but questions are encoded with {expected!r}; {store.REBUILD_HINT}"
+            )
