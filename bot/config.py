@@ -118,7 +118,7 @@ def _coerce(values: dict[str, Any]) -> Settings:
                 typed[name] = type(default)(raw)
         except (TypeError, ValueError):
             raise ConfigError(
-                f"setting {name!r} must be a {type(default).__name__}, got {raw!r}"
+                f"setting {name!r} must be of type {type(default).__name__}, got {raw!r}"
             ) from None
     settings = dataclasses.replace(defaults, **typed)
     _validate(settings)

@@ -1,0 +1,60 @@
+"""Settings come from defaults, a TOML file, env vars and overrides, in that order."""
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError
+
+
+def test_env_vars_override_the_toml_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "newsbot.toml"
+    config.write_text('top_k = 5\nretriever = "bm25"\ncorpus_dir = "articles"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_TOP_K", "7")
+    settings = load_settings()
+    assert settings.top_k == 7
+    assert settings.retriever == "bm25"
+    assert settings.corpus_dir == tmp_path / "articles"
+
+
+def test_short_env_names_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_CORPUS", str(tmp_path / "c"))
+    monkeypatch.setenv("NEWSBOT_INDEX", str(tmp_path / "i"))
+    settings = load_settings(index_dir=tmp_path / "other")
+    assert settings.corpus_dir == tmp_path / "c"
+    assert settings.index_dir == tmp_path / "other"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("NEWSBOT_TOP_K", "many", "must be of type int"),
+        ("NEWSBOT_RETRIEVER", "magic", "dense, bm25 or hybrid"),
+        ("NEWSBOT_CHUNK_OVERLAP", "9", "chunk_overlap"),
+    ],
+)
+def test_invalid_values_are_config_errors(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        load_settings()
+
+
+def test_broken_toml_and_unknown_keys_are_config_errors(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("top_k = = 3")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_settings(broken)
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("colour = 'red'")
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        load_settings(unknown)
+
+
+def test_settings_serialise_to_json() -> None:
+    data = Settings().to_json()
+    assert isinstance(data["corpus_dir"], str)
+    assert data["chunk_sentences"] == Settings().chunk_sentences

@@ -1,0 +1,73 @@
+"""End to end over the bundled article: correct answer sentences, exact citations, honest abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import validate_question
+from bot.errors import QuestionError
+from tests.conftest import DATA, read_jsonl
+
+GOLD = read_jsonl(DATA / "seed_gold.jsonl")
+ANSWERABLE = [item for item in GOLD if item.get("answerable", True)]
+OFF_TOPIC = [item for item in GOLD if item.get("kind") == "off-topic"]
+
+
+def test_gold_set_has_enough_paraphrased_questions() -> None:
+    assert len(ANSWERABLE) >= 30
+    assert len(OFF_TOPIC) >= 5
+
+
+def test_answer_sentence_is_right_for_at_least_90_percent_of_gold_questions(seed_bot) -> None:
+    wrong = []
+    for item in ANSWERABLE:
+        answer = seed_bot.ask(item["question"])
+        if answer.answer is None or not any(a in answer.answer for a in item["answers"]):
+            wrong.append((item["question"], answer.answer))
+    accuracy = 1 - len(wrong) / len(ANSWERABLE)
+    assert accuracy >= 0.90, f"accuracy {accuracy:.2f}; wrong: {wrong}"
+
+
+def test_every_citation_is_exactly_the_file_text_it_claims(seed_bot) -> None:
+    files: dict[str, str] = {}
+    for item in GOLD:
+        answer = seed_bot.ask(item["question"], top_k=5)
+        assert [c.rank for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+        for citation in answer.citations:
+            if citation.path not in files:
+                with open(citation.path, encoding="utf-8") as fh:
+                    files[citation.path] = fh.read()
+            assert files[citation.path][citation.start : citation.end] == citation.text
+            assert citation.paragraph >= 1
+        if answer.answer is not None:
+            first = answer.citations[0]
+            start, end = first.highlight
+            assert first.text[start:end] == answer.answer
+
+
+def test_off_topic_questions_are_abstained_on_with_closest_passages(seed_bot) -> None:
+    for item in OFF_TOPIC:
+        answer = seed_bot.ask(item["question"])
+        assert answer.abstained, item["question"]
+        assert answer.answer is None
+        assert answer.citations  # "closest I found"
+        assert all(c.highlight is None for c in answer.citations)
+
+
+def test_confidence_is_a_probability_and_higher_for_answerable_questions(seed_bot) -> None:
+    answerable = [seed_bot.ask(i["question"]).confidence for i in ANSWERABLE[:10]]
+    off_topic = [seed_bot.ask(i["question"]).confidence for i in OFF_TOPIC]
+    assert all(0.0 <= c <= 1.0 for c in answerable + off_topic)
+    assert min(answerable) > max(off_topic)
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t"])
+def test_blank_questions_are_refused(question: str) -> None:
+    with pytest.raises(QuestionError, match="empty"):
+        validate_question(question, 500)
+
+
+def test_long_questions_are_refused_with_the_limit() -> None:
+    with pytest.raises(QuestionError, match="501 characters long; the limit is 500"):
+        validate_question("x" * 501, 500)
+    assert validate_question("  Who   is\nRyan Ding? ", 500) == "Who is Ryan Ding?"
