@@ -41,7 +41,7 @@ def test_build_records_how_the_index_was_made(built, embedder) -> None:
 def test_bad_file_fails_the_build_and_the_old_index_keeps_serving(built, embedder) -> None:
     before = store.current_build(built.index_dir)
     (built.corpus_dir / "broken.txt").write_bytes(b"\xff\xfe not utf-8 \xff")
-    with pytest.raises(CorpusError, match="broken.txt"):
+    with pytest.raises(CorpusError, match=r"broken\.txt"):
         build_index(built, embedder=embedder)
     assert store.current_build(built.index_dir) == before
     answer = Newsbot(built, embedder=embedder).ask("Where did the dock workers strike?")
@@ -91,7 +91,9 @@ def test_a_rebuilt_index_is_picked_up_without_a_restart(built, embedder) -> None
     assert "record tea crop" in answer.answer
 
 
-def test_missing_corrupt_and_mismatched_indexes_say_to_rebuild(built, make_corpus, embedder) -> None:
+def test_missing_corrupt_and_mismatched_indexes_say_to_rebuild(
+    built, make_corpus, embedder
+) -> None:
     empty = make_corpus({"x.txt": ARTICLE_B})
     with pytest.raises(IndexMissingError, match="newsbot index build"):
         Newsbot(empty.replace(index_dir=built.index_dir.parent / "nothing"), embedder=embedder)
@@ -104,5 +106,5 @@ def test_missing_corrupt_and_mismatched_indexes_say_to_rebuild(built, make_corpu
         Newsbot(built, embedder=embedder)
 
     (store.current_build(built.index_dir) / "chunks.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexUnusableError, match="corrupt.*newsbot index build"):
+    with pytest.raises(IndexUnusableError, match=r"corrupt.*newsbot index build"):
         Newsbot(built, embedder=embedder)

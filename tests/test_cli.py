@@ -1,0 +1,204 @@
+"""The command line as a user runs it: typer's CliRunner, and the installed console script."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def seed_env(seed_settings, monkeypatch: pytest.MonkeyPatch):
+    """Point the CLI at the session's index of the bundled article (never rebuilt here)."""
+    monkeypatch.setenv("NEWSBOT_CORPUS", str(seed_settings.corpus_dir))
+    monkeypatch.setenv("NEWSBOT_INDEX", str(seed_settings.index_dir))
+    return seed_settings
+
+
+def read(path: str) -> str:
+    with open(path, encoding="utf-8") as fh:
+        return fh.read()
+
+
+def assert_one_line_error(result, fragment: str) -> None:
+    assert result.exit_code != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("newsbot: error:")
+    assert fragment in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_ask_prints_the_answer_then_numbered_citations(seed_env) -> None:
+    result = runner.invoke(app, ["ask", "Who is Ryan Ding?"])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "Ryan Ding, president of Huawei's carrier business group" in lines[0]
+    assert any(line.startswith("[1] NCSC believes risks") and "paragraph" in line for line in lines)
+    assert "[3]" in result.stdout and "[4]" not in result.stdout
+    # Piped output marks the answer sentence inside its passage in plain text.
+    assert "**Earlier this month, Ryan Ding" in result.stdout
+
+
+def test_ask_json_follows_the_contract(seed_env) -> None:
+    result = runner.invoke(
+        app, ["ask", "--json", "--top-k", "2", "How much does Huawei plan to invest?"]
+    )
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) >= {"question", "answer", "abstained", "confidence", "citations"}
+    assert answer["abstained"] is False and "$2 billion" in answer["answer"]
+    assert 0.0 <= answer["confidence"] <= 1.0
+    assert len(answer["citations"]) == 2
+    for citation in answer["citations"]:
+        assert set(citation) >= {
+            "rank",
+            "doc_id",
+            "title",
+            "path",
+            "paragraph",
+            "start",
+            "end",
+            "text",
+            "score",
+        }
+        assert Path(citation["path"]).is_absolute()
+        assert read(citation["path"])[citation["start"] : citation["end"]] == citation["text"]
+
+
+def test_ask_json_batch_reads_stdin_in_order_and_skips_blank_lines(seed_env) -> None:
+    questions = "Who is Ryan Ding?\n\n   \nWhich country's prime minister is Jacinda Ardern?\nWho won the 1998 World Cup?\n"
+    result = runner.invoke(app, ["ask", "--json", "-"], input=questions)
+    assert result.exit_code == 0, result.stderr
+    answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [a["question"] for a in answers] == [
+        "Who is Ryan Ding?",
+        "Which country's prime minister is Jacinda Ardern?",
+        "Who won the 1998 World Cup?",
+    ]
+    assert answers[2]["abstained"] is True and answers[2]["answer"] is None
+
+
+def test_a_bad_line_in_a_batch_is_reported_in_place(seed_env) -> None:
+    result = runner.invoke(
+        app, ["ask", "--json", "-"], input="Who is Ryan Ding?\n" + "why " * 200 + "\n"
+    )
+    assert result.exit_code == 1
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["answer"] and "limit is 500" in second["error"]
+
+
+@pytest.mark.parametrize(
+    ("question", "fragment"),
+    [
+        ("", "the question is empty"),
+        ("   ", "the question is empty"),
+        ("x" * 600, "the limit is 500"),
+    ],
+)
+def test_bad_questions_get_one_line_errors(seed_env, question: str, fragment: str) -> None:
+    assert_one_line_error(runner.invoke(app, ["ask", question]), fragment)
+
+
+def test_unknown_retriever_is_a_one_line_error(seed_env) -> None:
+    assert_one_line_error(
+        runner.invoke(app, ["ask", "--retriever", "magic", "Who?"]), "dense, bm25 or hybrid"
+    )
+
+
+def test_missing_and_empty_corpus_directories(tmp_path: Path) -> None:
+    missing = runner.invoke(
+        app, ["index", "build", "--corpus", str(tmp_path / "nope"), "--index", str(tmp_path / "i")]
+    )
+    assert_one_line_error(missing, "corpus directory not found")
+    (tmp_path / "empty").mkdir()
+    empty = runner.invoke(
+        app, ["index", "build", "--corpus", str(tmp_path / "empty"), "--index", str(tmp_path / "i")]
+    )
+    assert_one_line_error(empty, "has no non-empty .txt or .md articles")
+
+
+def test_ask_builds_a_missing_index_and_a_bad_file_keeps_the_old_one(make_corpus) -> None:
+    settings = make_corpus(
+        {"kenya.txt": "Tea harvest\n\nFarmers in Kenya harvested a record tea crop.\n"}
+    )
+    where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    first = runner.invoke(app, ["ask", "What did Kenyan farmers harvest?", *where])
+    assert first.exit_code == 0, first.stderr
+    assert "record tea crop" in first.stdout
+
+    (settings.corpus_dir / "bad.md").write_bytes(b"\x00\x01\x02 binary junk")
+    failed = runner.invoke(app, ["index", "build", *where])
+    assert_one_line_error(failed, "bad.md looks binary")
+    again = runner.invoke(app, ["ask", "What did Kenyan farmers harvest?", *where])
+    assert again.exit_code == 0 and "record tea crop" in again.stdout
+    assert "changed since the index was built (bad.md)" in again.stderr
+
+
+def test_corrupt_index_says_to_rebuild(make_corpus, seed_settings) -> None:
+    settings = make_corpus({})
+    shutil.copytree(seed_settings.index_dir, settings.index_dir)
+    (settings.index_dir / "CURRENT").write_text("no-such-build\n")
+    result = runner.invoke(app, ["ask", "Who is Ryan Ding?", "--index", str(settings.index_dir)])
+    assert_one_line_error(result, "run `newsbot index build`")
+
+
+def test_index_status_tells_what_is_indexed_and_whether_it_is_stale(make_corpus, embedder) -> None:
+    settings = make_corpus({"a.txt": "Headline here\n\nThe mayor opened a new bridge on Monday.\n"})
+    where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    assert runner.invoke(app, ["index", "status", *where]).exit_code == 1
+    built = runner.invoke(app, ["index", "build", *where])
+    assert built.exit_code == 0 and "Indexed 1 document(s)" in built.stdout
+    status = runner.invoke(app, ["index", "status", *where])
+    assert "documents: 1" in status.stdout and "all-MiniLM-L6-v2" in status.stdout
+    assert "corpus unchanged" in status.stdout
+    (settings.corpus_dir / "b.md").write_text("Another\n\nA second story.\n", encoding="utf-8")
+    assert "corpus changed since: b.md" in runner.invoke(app, ["index", "status", *where]).stdout
+    skipped = runner.invoke(app, ["index", "build", "--if-needed", *where])
+    assert "Indexed 2 document(s)" in skipped.stdout
+    assert "up to date" in runner.invoke(app, ["index", "build", "--if-needed", *where]).stdout
+
+
+def test_chat_answers_shows_sources_and_quits(seed_env) -> None:
+    result = runner.invoke(
+        app, ["chat"], input="/sources\nWho is Ryan Ding?\n/sources\n/quit\nnever asked\n"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("No answer yet.")
+    assert result.stdout.count("Ryan Ding, president") >= 3  # answer, its citation, /sources
+    assert str(seed_env.corpus_dir / "ncsc-huawei-5g.txt") in result.stdout  # full source path
+    assert "never asked" not in result.stdout
+
+
+def test_installed_console_script_answers_and_fails_cleanly(seed_settings) -> None:
+    script = Path(sys.executable).with_name("newsbot")
+    env = {
+        **os.environ,
+        "NEWSBOT_CORPUS": str(seed_settings.corpus_dir),
+        "NEWSBOT_INDEX": str(seed_settings.index_dir),
+    }
+    ok = subprocess.run(
+        [script, "ask", "--json", "Who is New Zealand's prime minister?"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "Jacinda Ardern" in json.loads(ok.stdout)["answer"]
+    bad = subprocess.run([script, "ask", "  "], capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 1
+    assert (
+        bad.stderr.strip()
+        == 'newsbot: error: the question is empty; ask something, e.g. newsbot ask "Who is Ryan Ding?"'
+    )
