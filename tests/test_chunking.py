@@ -16,7 +16,10 @@ def test_every_sentence_and_chunk_of_the_seed_article_maps_back_to_the_file() ->
         chunks = chunk_sentences(table, 0, size=3, overlap=1, max_chars=900)
         assert table and chunks
         for sentence in table:
-            assert file_text[sentence.start : sentence.end] == document.text[sentence.start : sentence.end]
+            assert (
+                file_text[sentence.start : sentence.end]
+                == document.text[sentence.start : sentence.end]
+            )
             assert sentence.start >= document.body_start
         for chunk in chunks:
             inside = table[chunk.first : chunk.last]

@@ -11,7 +11,10 @@ ARTICLE = "Body sentence one. Body sentence two.\n\nSecond paragraph here.\n"
 
 
 def test_front_matter_gives_metadata_and_is_not_indexed(tmp_path: Path) -> None:
-    text = "---\ntitle: A headline\nsource: Wire\nurl: https://example.org/a\npublished:\n---\n" + ARTICLE
+    text = (
+        "---\ntitle: A headline\nsource: Wire\nurl: https://example.org/a\npublished:\n---\n"
+        + ARTICLE
+    )
     (tmp_path / "a.md").write_text(text, encoding="utf-8")
     document = load_corpus(tmp_path).documents[0]
     assert (document.title, document.source, document.url, document.published) == (
