@@ -40,6 +40,10 @@ class Settings:
     min_confidence: float = 0.5
     max_question_chars: int = 500
     embed_batch_size: int = 32
+    # Telegram front end: questions one user may ask per minute (0: no limit), and the chat
+    # ids it answers in (empty: every chat); env NEWSBOT_ALLOWED_CHATS is comma-separated.
+    user_questions_per_minute: int = 10
+    allowed_chats: tuple[int, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings)."""
@@ -114,12 +118,17 @@ def _coerce(values: dict[str, Any]) -> Settings:
         try:
             if isinstance(default, Path):
                 typed[name] = Path(raw).expanduser().resolve()
+            elif isinstance(default, tuple):
+                typed[name] = _int_tuple(raw)
             else:
                 typed[name] = type(default)(raw)
         except (TypeError, ValueError):
-            raise ConfigError(
-                f"setting {name!r} must be of type {type(default).__name__}, got {raw!r}"
-            ) from None
+            kind = (
+                "a comma-separated list of integers"
+                if isinstance(default, tuple)
+                else f"of type {type(default).__name__}"
+            )
+            raise ConfigError(f"setting {name!r} must be {kind}, got {raw!r}") from None
     settings = dataclasses.replace(defaults, **typed)
     _validate(settings)
     return settings
@@ -132,6 +141,14 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("need chunk_sentences >= 1 and 0 <= chunk_overlap < chunk_sentences")
     if settings.top_k < 1 or settings.candidates < settings.top_k:
         raise ConfigError("need top_k >= 1 and candidates >= top_k")
+    if settings.user_questions_per_minute < 0:
+        raise ConfigError("user_questions_per_minute must be >= 0 (0 means no limit)")
+
+
+def _int_tuple(raw: Any) -> tuple[int, ...]:
+    """A list of ints from a comma-separated string (env) or a list (TOML)."""
+    items = raw.split(",") if isinstance(raw, str) else raw
+    return tuple(int(str(item).strip()) for item in items if str(item).strip())
 
 
 def _jsonable(value: Any) -> Any:
