@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -43,8 +43,14 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer
 
-        self._model = SentenceTransformer(str(model_path or packaged_model_path()), device="cpu")
+        self.model_path = model_path or packaged_model_path()
+        self._model = SentenceTransformer(str(self.model_path), device="cpu")
         self.dimension = int(self._model.get_embedding_dimension())
+
+    @property
+    def model(self) -> Any:
+        """The loaded `SentenceTransformer` (for exporting it to ONNX)."""
+        return self._model
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Normalised embeddings, batched."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,7 +18,9 @@ from bot.config import Settings
 from bot.corpus import file_hashes, load_corpus
 from bot.embedding import Embedder
 from bot.errors import IndexMissingError, NewsbotError
-from bot.lexical import terms
+
+if TYPE_CHECKING:
+    from bot.onnx_export import QueryEncoderFiles
 
 # progress(stage, done, total): called as work advances, for progress bars.
 Progress = Callable[[str, int, int], None]
@@ -84,6 +87,8 @@ def build_index(
 
     import bm25s
 
+    from bot.lexical import terms
+
     bm25 = bm25s.BM25()
     bm25.index(
         [
@@ -109,24 +114,51 @@ def build_index(
         )
         for d in documents
     ]
-    location = store.publish(
-        settings.index_dir,
-        manifest,
-        records,
-        _columns(sentences, ("doc", "paragraph", "start", "end")),
-        _columns(chunks, ("doc", "paragraph", "start", "end", "first", "last")),
-        chunk_vectors,
-        sentence_vectors,
-        bm25,
-    )
+    warnings = list(corpus.warnings)
+    with tempfile.TemporaryDirectory(prefix="newsbot-onnx-") as scratch:
+        report("exporting query encoder", 0, 1)
+        encoder = _query_encoder(embedder, Path(scratch), warnings)
+        report("exporting query encoder", 1, 1)
+        if encoder is not None:
+            manifest["query_encoder"] = encoder.manifest
+        location = store.publish(
+            settings.index_dir,
+            manifest,
+            records,
+            _columns(sentences, ("doc", "paragraph", "start", "end")),
+            _columns(chunks, ("doc", "paragraph", "start", "end", "first", "last")),
+            chunk_vectors,
+            sentence_vectors,
+            bm25,
+            extra_files=encoder.files if encoder is not None else None,
+        )
     return BuildReport(
         location,
         len(documents),
         len(chunks),
         len(sentences),
         time.perf_counter() - started,
-        corpus.warnings,
+        warnings,
     )
+
+
+def _query_encoder(
+    embedder: Embedder, scratch: Path, warnings: list[str]
+) -> QueryEncoderFiles | None:
+    """The ONNX query encoder to store with the index, or None (with a warning saying why)."""
+    from bot.embedding import SentenceTransformerEmbedder
+    from bot.onnx_export import ExportError, prepare_query_encoder
+
+    if not isinstance(embedder, SentenceTransformerEmbedder):
+        return None  # only the reference model can be exported; other embedders serve as they are
+    try:
+        return prepare_query_encoder(embedder, scratch)
+    except ExportError as problem:
+        warnings.append(
+            f"no ONNX query encoder stored with the index: {problem}; "
+            "questions will be encoded with sentence-transformers (slower start)"
+        )
+        return None
 
 
 def _encode(

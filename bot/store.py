@@ -148,8 +148,12 @@ def publish(
     chunk_vectors: np.ndarray,
     sentence_vectors: np.ndarray,
     bm25: Any,
+    extra_files: dict[str, Path] | None = None,
 ) -> Path:
-    """Write a complete build next to the serving one, then make it the serving one."""
+    """Write a complete build next to the serving one, then make it the serving one.
+
+    `extra_files` (name in the build -> source file) are copied into the build too.
+    """
     import faiss
 
     builds = index_dir / BUILDS
@@ -168,6 +172,8 @@ def publish(
         faiss.write_index(flat, str(staging / "chunks.faiss"))
         np.save(staging / "sentences.npy", sentence_vectors.astype(np.float32), allow_pickle=False)
         bm25.save(str(staging / "bm25"))
+        for file_name, source in (extra_files or {}).items():
+            shutil.copyfile(source, staging / file_name)
         meta = {
             "documents": [doc.__dict__ for doc in documents],
             "sentences": sentences,
