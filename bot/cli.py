@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot.config import Settings, load_settings
-from bot.errors import NewsbotError, QuestionError
+from bot.errors import ConfigError, NewsbotError, QuestionError
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -167,6 +167,40 @@ def chat(
                 typer.echo(f"newsbot: {error}", err=True)
                 continue
             print_answer(last)
+
+
+@app.command()
+def telegram(
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--token-file", help="Read the bot token from this file [env TELEGRAM_BOT_TOKEN]."
+        ),
+    ] = None,
+    api_base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--api-base-url",
+            help="Another Bot API server, e.g. http://127.0.0.1:8081/bot [Telegram's].",
+        ),
+    ] = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Answer questions on Telegram (long polling) until Ctrl-C or SIGTERM."""
+    import os
+
+    with user_errors():
+        token = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+        if token_file is not None:
+            try:
+                token = token_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                raise ConfigError(f"cannot read the token file {token_file}: {error}") from None
+        settings = settings_from(corpus, index)
+        from bot.telegram_bot import run_bot
+
+        run_bot(token, settings, base_url=api_base_url)
 
 
 @index_app.command("build")

@@ -1,0 +1,741 @@
+"""The Telegram front end: long polling over the same index as the CLI.
+
+Private chats: any text is a question. Groups: commands, replies to the bot and messages that
+@mention it. Inline mode: `@botname question` anywhere. Retrieval runs in worker threads, so a
+slow question never stalls other chats; updates of one chat are handled one at a time, so its
+replies stay in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import secrets
+import signal
+import time
+import weakref
+from collections import OrderedDict, defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseUpdateProcessor,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.answering import Answer
+from bot.config import Settings
+from bot.corpus import load_corpus
+from bot.engine import Newsbot
+from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.lexical import STOPWORDS
+from bot.telegram_format import (
+    callback_data,
+    render_answer,
+    render_inline,
+    render_sources,
+)
+
+logger = logging.getLogger(__name__)
+# httpx logs every request URL at INFO, and the URL carries the bot token.
+logging.getLogger("httpx").setLevel(logging.WARNING)
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+COMMANDS = [
+    BotCommand("ask", "Ask a question about the news articles"),
+    BotCommand("about", "What is indexed"),
+    BotCommand("help", "How to ask"),
+    BotCommand("start", "Introduction and example questions"),
+]
+LONG_POLL_SECONDS = 20
+FLOOD_RETRIES = 3  # times AIORateLimiter retries a call Telegram answered with 429
+MAX_CONCURRENT_UPDATES = 256
+TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing…" for 5 s
+INLINE_RESULTS = 5
+INLINE_CACHE_SECONDS = 10
+INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
+SOURCES = "sources"
+ANSWER_CACHE_SIZE = 2000
+EXAMPLE_QUESTIONS = 3
+REDACTED = "<redacted-token>"
+_TOKEN_FORMAT = re.compile(r"\d+:[A-Za-z0-9_-]+")
+_STATE = "newsbot"
+_PERSON_WITH_ROLE = re.compile(r"\b([A-Z][a-z]+ [A-Z][a-z]+), (?:the |a |an )?([a-z]+)")
+_NAME_WITH_ACRONYM = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+){1,5}) \([A-Z]{2,8}\)")
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
+REFUSAL = (
+    "Sorry, this bot only answers in chats its operator has allowed. "
+    "Ask them to add this chat (id <code>{chat_id}</code>) to NEWSBOT_ALLOWED_CHATS."
+)
+SLOW_DOWN = (
+    "You are asking faster than I can answer fairly: at most {limit} questions a minute. "
+    "Please try again in {seconds} s."
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a user may ask now; if not, when, and whether to tell them (once per wait)."""
+
+    allowed: bool
+    retry_in: float = 0.0
+    notify: bool = False
+
+
+class QuestionLimiter:
+    """At most `per_minute` questions per user in any sliding minute (0: no limit)."""
+
+    def __init__(self, per_minute: int, window: float = 60.0) -> None:
+        self.per_minute = per_minute
+        self.window = window
+        self._asked: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._warned: dict[int, float] = {}
+
+    def check(self, user_id: int, now: float | None = None) -> Verdict:
+        """Record a question by `user_id` if allowed."""
+        if self.per_minute <= 0:
+            return Verdict(True)
+        now = time.monotonic() if now is None else now
+        asked = self._asked[user_id]
+        while asked and asked[0] <= now - self.window:
+            asked.popleft()
+        if len(asked) < self.per_minute:
+            asked.append(now)
+            self._warned.pop(user_id, None)
+            return Verdict(True)
+        retry_in = asked[0] + self.window - now
+        notify = user_id not in self._warned
+        self._warned[user_id] = now
+        return Verdict(False, retry_in, notify)
+
+
+class AnswerCache:
+    """Recent answers by a short random key: what the Sources button expands."""
+
+    def __init__(self, capacity: int = ANSWER_CACHE_SIZE) -> None:
+        self.capacity = capacity
+        self._answers: OrderedDict[str, Answer] = OrderedDict()
+
+    def put(self, answer: Answer) -> str:
+        """Keep `answer`; returns its key (12 URL-safe characters)."""
+        key = secrets.token_urlsafe(9)
+        self._answers[key] = answer
+        while len(self._answers) > self.capacity:
+            self._answers.popitem(last=False)
+        return key
+
+    def pop(self, key: str) -> Answer | None:
+        """The answer under `key`, once; None if unknown or evicted."""
+        return self._answers.pop(key, None)
+
+
+@dataclass
+class BotState:
+    """What the handlers share, kept in `application.bot_data`."""
+
+    settings: Settings
+    newsbot: Newsbot | None
+    questions: QuestionLimiter
+    inline_queries: QuestionLimiter
+    answers: AnswerCache = field(default_factory=AnswerCache)
+    refused_chats: set[int] = field(default_factory=set)
+    examples: tuple[str, list[str]] | None = None  # (index build, questions)
+
+    @property
+    def bot(self) -> Newsbot:
+        if self.newsbot is None:
+            raise RuntimeError("the index is not loaded yet")
+        return self.newsbot
+
+
+class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
+    """Runs updates of different chats concurrently and those of one chat in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+        super().__init__(max_concurrent_updates)
+        # A chat's lock lives while an update of that chat holds or awaits it.
+        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Await `coroutine` under its chat's lock (asyncio locks are first come, first served)."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.get(chat.id)
+        if lock is None:
+            lock = self._locks[chat.id] = asyncio.Lock()
+        async with lock:
+            await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """Messages that @mention the bot or reply to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
+            return True
+        return bool(_mention_spans(message))
+
+
+ADDRESSED_TO_BOT = _AddressedToBot(name="addressed_to_bot")
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+
+
+def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
+    """The shared state of the running bot."""
+    return context.application.bot_data[_STATE]
+
+
+async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from chats outside NEWSBOT_ALLOWED_CHATS, with one polite refusal per chat."""
+    allowed = state_of(context).settings.allowed_chats
+    if not allowed:
+        return
+    if update.inline_query is not None:
+        if update.inline_query.from_user.id not in allowed:
+            raise ApplicationHandlerStop
+        return
+    chat = update.effective_chat
+    if chat is None or chat.id in allowed:
+        return
+    refused = state_of(context).refused_chats
+    if update.message is not None and chat.id not in refused:
+        refused.add(chat.id)
+        logger.info("refused chat %s (not in allowed_chats)", chat.id)
+        await update.message.reply_text(REFUSAL.format(chat_id=chat.id))
+    raise ApplicationHandlerStop
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet, and suggest questions the index can answer."""
+    state = state_of(context)
+    examples = await asyncio.to_thread(_examples, state)
+    count = state.bot.manifest["counts"]["documents"]
+    lines = [
+        f"Hi! I answer questions about {count} news article{'s' if count != 1 else ''}, "
+        "quoting the sentence that answers and citing where it comes from. "
+        "If the articles do not say, I tell you so.",
+    ]
+    if examples:
+        lines += ["", "Try:"] + [f"• <code>{html.escape(q)}</code>" for q in examples]
+    lines += ["", "/help shows how to ask in groups and inline."]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List the commands and the ways to ask."""
+    username = html.escape(context.bot.username)
+    await update.effective_message.reply_text(
+        "<b>Commands</b>\n"
+        "/ask QUESTION: answer a question (works everywhere)\n"
+        "/about: what is indexed\n"
+        "/start: introduction and example questions\n"
+        "/help: this message\n\n"
+        "<b>Asking</b>\n"
+        "In a private chat, just type your question. "
+        f"In groups, use /ask, mention @{username} or reply to one of my messages. "
+        f"In any chat, type <code>@{username} your question</code> for inline answers.\n\n"
+        "Every answer is a sentence copied from an article, with numbered citations; "
+        "the Sources button shows the full passages."
+    )
+
+
+async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Say what is indexed: documents, chunks, when it was built."""
+    newsbot = state_of(context).bot
+    await asyncio.to_thread(newsbot.reload_if_rebuilt)
+    manifest = newsbot.manifest
+    counts = manifest["counts"]
+    await update.effective_message.reply_text(
+        f"<b>Indexed</b>: {counts['documents']} documents, {counts['chunks']} passages "
+        f"({counts['sentences']} sentences)\n"
+        f"<b>Built at</b>: {html.escape(str(manifest['built_at']))}\n"
+        f"<b>Model</b>: {html.escape(str(manifest['model']))}"
+    )
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer `/ask QUESTION`."""
+    question = " ".join(context.args or [])
+    if not question.strip():
+        await update.effective_message.reply_text(
+            "Put the question after the command, e.g. <code>/ask Who is the CEO?</code>"
+        )
+        return
+    await answer_in_chat(update, context, question)
+
+
+async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer any text sent in a private chat."""
+    await answer_in_chat(update, context, update.effective_message.text or "")
+
+
+async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer a group message addressed to the bot, without the @mention."""
+    question = strip_mentions(update.effective_message)
+    if not question.strip():
+        await update.effective_message.reply_text(
+            "Yes? Ask me a question, e.g. <code>/ask Who is the CEO?</code>"
+        )
+        return
+    await answer_in_chat(update, context, question)
+
+
+async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
+    """Check the user's limit and the question, answer it off the event loop, and reply."""
+    state = state_of(context)
+    message = update.effective_message
+    user = update.effective_user
+    verdict = state.questions.check(user.id if user else message.chat_id)
+    if not verdict.allowed:
+        if verdict.notify:
+            await message.reply_text(
+                SLOW_DOWN.format(
+                    limit=state.questions.per_minute, seconds=max(1, round(verdict.retry_in))
+                )
+            )
+        return
+    if problem := question_problem(question, state.settings.max_question_chars):
+        await message.reply_text(problem)
+        return
+    try:
+        async with typing(message):
+            answer = await asyncio.to_thread(state.bot.ask, question)
+    except QuestionError as error:
+        await message.reply_text(html.escape(f"Sorry: {error}"))
+        return
+    await send_answer(message, state, answer)
+
+
+async def send_answer(message: Message, state: BotState, answer: Answer) -> None:
+    """Reply with the rendered answer; the last message carries the Sources button."""
+    parts = render_answer(answer)
+    markup = None
+    if answer.citations:
+        button = InlineKeyboardButton(
+            "Sources", callback_data=callback_data(SOURCES, state.answers.put(answer))
+        )
+        markup = InlineKeyboardMarkup([[button]])
+    quote = message.chat.type != ChatType.PRIVATE
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        await message.reply_text(
+            part, do_quote=quote and i == 0, reply_markup=markup if last else None
+        )
+
+
+async def show_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Expand an answer into its full cited passages (the Sources button)."""
+    query = update.callback_query
+    key = (query.data or "").removeprefix(f"{SOURCES}:")
+    answer = state_of(context).answers.pop(key)
+    if answer is None:
+        await query.answer("Those sources were already shown or have expired; ask again.")
+        return
+    await query.answer()
+    parts = render_sources(answer)
+    try:
+        await query.edit_message_text(parts[0], reply_markup=None)
+        rest = parts[1:]
+    except BadRequest as error:
+        if "not modified" in str(error).lower():
+            return
+        if query.message is None:
+            raise
+        rest = parts  # the message can no longer be edited: send the passages anew
+    if query.message is not None:
+        for part in rest:
+            await context.bot.send_message(query.message.chat.id, part)
+
+
+async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer `@botname question` in any chat with up to five cited results."""
+    state = state_of(context)
+    query = update.inline_query
+    question = " ".join(query.query.split())
+    results: list[InlineQueryResultArticle] = []
+    if question:
+        verdict = state.inline_queries.check(query.from_user.id)
+        if not verdict.allowed:
+            results = [
+                _notice(
+                    "Slow down",
+                    SLOW_DOWN.format(
+                        limit=state.inline_queries.per_minute,
+                        seconds=max(1, round(verdict.retry_in)),
+                    ),
+                )
+            ]
+        elif problem := question_problem(question, state.settings.max_question_chars):
+            results = [_notice("Cannot ask that", problem)]
+        else:
+            answer = await asyncio.to_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
+            results = inline_results(answer)
+    try:
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
+    except BadRequest as error:
+        if "query is too old" not in str(error).lower():
+            raise
+        logger.info("inline query %s expired before it was answered", query.id)
+
+
+def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
+    """One result per citation, each the answer with that citation."""
+    if not answer.citations:
+        return [_notice("The corpus does not say", "Nothing in the articles comes close.")]
+    title = answer.answer if answer.answer else "The corpus does not say: closest passages"
+    return [
+        InlineQueryResultArticle(
+            id=str(citation.rank),
+            title=_shorten(title, 100),
+            description=_shorten(
+                f"[{citation.rank}] {citation.title}, paragraph {citation.paragraph}", 120
+            ),
+            input_message_content=InputTextMessageContent(render_inline(answer, citation)),
+        )
+        for citation in answer.citations[:INLINE_RESULTS]
+    ]
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log a failed update (token scrubbed), apologise in its chat, and keep running."""
+    error = context.error
+    token = context.bot.token
+    if isinstance(error, RetryAfter):
+        logger.warning("flood limit still hit after %d retries: %s", FLOOD_RETRIES, error)
+        return
+    logger.error(
+        "update %s failed: %s",
+        update.update_id if isinstance(update, Update) else "-",
+        scrub(f"{type(error).__name__}: {error}", token),
+        exc_info=error,
+    )
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if chat is None:
+        return
+    try:
+        await context.bot.send_message(chat.id, APOLOGY)
+    except TelegramError as failure:
+        logger.warning("could not apologise in chat %s: %s", chat.id, scrub(str(failure), token))
+
+
+def question_problem(question: str, max_chars: int) -> str | None:
+    """A polite reply for an empty or too long question; None if it can be asked."""
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        return "Please ask a question, e.g. <code>/ask Who is the CEO?</code>"
+    if len(cleaned) > max_chars:
+        return (
+            f"That question is {len(cleaned)} characters long; I take at most {max_chars}. "
+            "Please ask it in fewer words."
+        )
+    return None
+
+
+def strip_mentions(message: Message) -> str:
+    """The message text without the @mentions of this bot (entity offsets are UTF-16)."""
+    encoded = (message.text or "").encode("utf-16-le")
+    for start, end in sorted(_mention_spans(message), reverse=True):
+        encoded = encoded[: 2 * start] + encoded[2 * end :]
+    return " ".join(encoded.decode("utf-16-le").split())
+
+
+def _mention_spans(message: Message) -> list[tuple[int, int]]:
+    bot = message.get_bot()
+    handle = f"@{bot.username}".lower()
+    spans = []
+    for entity in message.entities:
+        if (
+            entity.type == MessageEntity.MENTION and message.parse_entity(entity).lower() == handle
+        ) or (
+            entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id
+        ):
+            spans.append((entity.offset, entity.offset + entity.length))
+    return spans
+
+
+@contextlib.asynccontextmanager
+async def typing(message: Message) -> AsyncIterator[None]:
+    """Show "typing…" in the message's chat until the block ends."""
+
+    async def keep_typing() -> None:
+        while True:
+            with contextlib.suppress(TelegramError):  # the indicator is a courtesy
+                await message.chat.send_action(
+                    ChatAction.TYPING,
+                    message_thread_id=message.message_thread_id
+                    if message.is_topic_message
+                    else None,
+                )
+            await asyncio.sleep(TYPING_REFRESH_SECONDS)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[str]:
+    """Questions about people and organisations in the corpus that the index actually answers."""
+    try:
+        documents = load_corpus(newsbot.settings.corpus_dir).documents
+    except NewsbotError:
+        return []
+    # (kind, question) -> mentions; people named with a role ("Ryan Ding, president of") first,
+    # then organisations spelled out with their acronym, then bare acronyms.
+    counts: dict[tuple[int, str], int] = defaultdict(int)
+    for document in documents:
+        body = document.text[document.body_start :]
+        for name, role in _PERSON_WITH_ROLE.findall(body):
+            if not {name.split()[0].lower(), role} & STOPWORDS:
+                counts[(0, f"Who is {name}?")] += 1
+        for name in _NAME_WITH_ACRONYM.findall(body):
+            counts[(1, f"What is the {name}?")] += 1
+        for acronym in _ACRONYM.findall(body):
+            counts[(2, f"What is the {acronym}?")] += 1
+    found: list[str] = []
+    answers: set[str | None] = set()
+    for _, question in sorted(counts, key=lambda k: (k[0], -counts[k], k[1]))[: 4 * limit]:
+        answer = newsbot.ask(question)
+        if not answer.abstained and answer.answer not in answers:
+            found.append(question)
+            answers.add(answer.answer)
+            if len(found) == limit:
+                break
+    return found
+
+
+def _examples(state: BotState) -> list[str]:
+    """Example questions for the serving index, computed once per build."""
+    state.bot.reload_if_rebuilt()
+    build = str(state.bot.manifest.get("build"))
+    if state.examples is None or state.examples[0] != build:
+        state.examples = (build, example_questions(state.bot))
+    return state.examples[1]
+
+
+def _notice(title: str, text: str) -> InlineQueryResultArticle:
+    return InlineQueryResultArticle(
+        id="notice",
+        title=title,
+        description=text,
+        input_message_content=InputTextMessageContent(text),
+    )
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def open_newsbot(settings: Settings) -> Newsbot:
+    """Load the index (building it when there is none yet) and warn if the corpus changed."""
+    newsbot = Newsbot.open(settings, build_if_missing=True)
+    newsbot.embedder  # noqa: B018 -- load the model now, not under the first questions
+    if changed := newsbot.changed_files():
+        logger.warning(
+            "%d corpus file(s) changed since the index was built (%s); run `newsbot index build`",
+            len(changed),
+            ", ".join(changed[:3]),
+        )
+    return newsbot
+
+
+async def _post_init(application: Application) -> None:
+    """Load the index once the token is known to work, and register the commands."""
+    state: BotState = application.bot_data[_STATE]
+    if state.newsbot is None:
+        state.newsbot = await asyncio.to_thread(open_newsbot, state.settings)
+    await application.bot.set_my_commands(COMMANDS)
+    logger.info(
+        "@%s answers from %d document(s)",
+        application.bot.username,
+        state.bot.manifest["counts"]["documents"],
+    )
+
+
+def build_application(
+    token: str,
+    settings: Settings,
+    *,
+    newsbot: Newsbot | None = None,
+    base_url: str | None = None,
+) -> Application:
+    """The bot, wired: handlers, HTML defaults, Telegram's flood limits, per-chat ordering.
+
+    Without `newsbot`, the index is opened after the token has been checked (in post_init).
+    """
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,
+            )
+        )
+        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
+        .concurrent_updates(ChatOrderedUpdateProcessor())
+        .post_init(_post_init)
+    )
+    if base_url is not None:
+        builder = builder.base_url(api_base_url(base_url))
+    application = builder.build()
+    per_minute = settings.user_questions_per_minute
+    application.bot_data[_STATE] = BotState(
+        settings=settings,
+        newsbot=newsbot,
+        questions=QuestionLimiter(per_minute),
+        inline_queries=QuestionLimiter(per_minute * INLINE_QUERIES_PER_QUESTION),
+    )
+    application.add_handler(TypeHandler(Update, gatekeeper), group=-1)
+    application.add_handler(CommandHandler("start", start, filters=NEW_MESSAGES))
+    application.add_handler(CommandHandler("help", help_command, filters=NEW_MESSAGES))
+    application.add_handler(CommandHandler("about", about, filters=NEW_MESSAGES))
+    application.add_handler(CommandHandler("ask", ask_command, filters=NEW_MESSAGES))
+    text = NEW_MESSAGES & filters.TEXT & ~filters.COMMAND
+    application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_question))
+    application.add_handler(
+        MessageHandler(text & filters.ChatType.GROUPS & ADDRESSED_TO_BOT, group_question)
+    )
+    application.add_handler(CallbackQueryHandler(show_sources, pattern=f"^{SOURCES}:"))
+    application.add_handler(InlineQueryHandler(inline_answer))
+    application.add_error_handler(on_error)
+    return application
+
+
+def api_base_url(url: str) -> str:
+    """python-telegram-bot's `base_url` (`http://host:port/bot`) from a server address."""
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"--api-base-url must start with http:// or https://, not {url!r}")
+    return url if url.endswith("/bot") else f"{url}/bot"
+
+
+def check_token(token: str) -> str:
+    """The token without surrounding space; ConfigError (never showing it) if malformed."""
+    token = token.strip()
+    if not token:
+        raise ConfigError("no Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file PATH")
+    if not _TOKEN_FORMAT.fullmatch(token):
+        raise ConfigError(
+            "the Telegram token is malformed; it looks like 123456789:AAE…, as @BotFather gives it"
+        )
+    return token
+
+
+def scrub(text: str, token: str) -> str:
+    """`text` with the token replaced."""
+    return text.replace(token, REDACTED) if token else text
+
+
+@contextlib.contextmanager
+def redacted_logs(token: str) -> Iterator[None]:
+    """While active, no log record carries the token: not its message, nor its traceback."""
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        with contextlib.suppress(Exception):  # a malformed record is logging's business
+            message = record.getMessage()
+            if token in message:
+                record.msg, record.args = scrub(message, token), None
+            if record.exc_info and record.exc_info[1] is not None:
+                trace = logging.Formatter().formatException(record.exc_info)
+                if token in trace:
+                    record.exc_text = scrub(trace, token)
+        return record
+
+    logging.setLogRecordFactory(factory)
+    try:
+        yield
+    finally:
+        logging.setLogRecordFactory(previous)
+
+
+async def _connect(application: Application) -> None:
+    """Check the token and the server with getMe, before anything heavy is loaded."""
+    async with application.bot:
+        pass
+
+
+def run_bot(
+    token: str,
+    settings: Settings,
+    *,
+    base_url: str | None = None,
+    newsbot: Newsbot | None = None,
+    stop_signals: Sequence[int] | None = STOP_SIGNALS,
+) -> None:
+    """Answer on Telegram until SIGINT or SIGTERM (`stop_signals`; None outside the main thread).
+
+    A rejected token or an unreachable server is a one-line NewsbotError."""
+    token = check_token(token)
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
+    with redacted_logs(token):
+        application = build_application(token, settings, newsbot=newsbot, base_url=base_url)
+        server = base_url or "https://api.telegram.org"
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # run_polling goes on with (and closes) this loop
+        try:
+            loop.run_until_complete(_connect(application))
+        except InvalidToken:
+            loop.close()
+            raise ConfigError(
+                f"the Bot API server at {server} rejected the token; "
+                "check TELEGRAM_BOT_TOKEN or --token-file"
+            ) from None
+        except NetworkError as error:
+            loop.close()
+            raise NewsbotError(
+                f"cannot reach the Bot API server at {server}: {scrub(str(error), token)}"
+            ) from None
+        application.run_polling(
+            allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_SECONDS, stop_signals=stop_signals
+        )

@@ -1,0 +1,246 @@
+"""Telegram HTML for answers: escaped corpus text, balanced tags, messages within Telegram's limits."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from bot.answering import Answer, Citation
+
+MAX_MESSAGE_CHARS = 4096  # Telegram's limit on one message's text
+MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit on an inline button's callback data
+SHORT_PASSAGE_CHARS = 280
+ABSTENTION = "The corpus does not say."
+NOTHING_CLOSE = "The corpus does not say, and nothing in it comes close."
+
+# One HTML token: a tag, a character entity, or a single character of text.
+_TOKEN = re.compile(r"<[^>]*>|&#?\w+;|[^<&]", re.DOTALL)
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
+_SENTENCE_END = frozenset(".!?…")
+_CLOSING_PUNCTUATION = frozenset("\"'”’»)]")
+# Break priorities, best first: paragraph, line, sentence, word, anywhere between tokens;
+# last, between a tag and its content.
+_PARAGRAPH, _LINE, _SENTENCE, _WORD, _ANYWHERE, _NEVER = 4, 3, 2, 1, 0, -1
+
+
+def render_answer(answer: Answer) -> list[str]:
+    """The reply to a question: the answer in bold (or an abstention), then numbered
+    citations (title, paragraph) with short passages; split into messages."""
+    blocks = [_headline(answer)]
+    blocks += [
+        f"{citation_heading(c)}\n<blockquote>{excerpt(c.text, c.highlight)}</blockquote>"
+        for c in answer.citations
+    ]
+    return split_html("\n\n".join(blocks))
+
+
+def render_sources(answer: Answer) -> list[str]:
+    """The full passages of an answer, the answer sentence in bold, with where else each appears."""
+    blocks = [_headline(answer)]
+    for citation in answer.citations:
+        lines = [citation_heading(citation), f"<i>{html.escape(_location(citation))}</i>"]
+        lines += [
+            f"<i>also in {html.escape(other['title'])}, paragraph {other['paragraph']}</i>"
+            for other in citation.also_in
+        ]
+        lines.append(f"<blockquote>{highlighted(citation.text, citation.highlight)}</blockquote>")
+        blocks.append("\n".join(lines))
+    return split_html("\n\n".join(blocks))
+
+
+def render_inline(answer: Answer, citation: Citation) -> str:
+    """One inline-mode result: the answer and a single citation, in one message."""
+    text = (
+        f"{_headline(answer, closest=False)}\n\n{citation_heading(citation)}\n"
+        f"<blockquote>{excerpt(citation.text, citation.highlight)}</blockquote>"
+    )
+    return split_html(text)[0]
+
+
+def citation_heading(citation: Citation) -> str:
+    """`[1] Title, paragraph 3`, the title linked to the article when it has a web address."""
+    title = f"<b>{html.escape(citation.title)}</b>"
+    if citation.url.startswith(("https://", "http://")):
+        title = f'<a href="{html.escape(citation.url, quote=True)}">{title}</a>'
+    source = f" ({html.escape(citation.source)})" if citation.source else ""
+    return f"[{citation.rank}] {title}{source}, paragraph {citation.paragraph}"
+
+
+def excerpt(text: str, span: tuple[int, int] | None, limit: int = SHORT_PASSAGE_CHARS) -> str:
+    """At most about `limit` characters of `text` around `span`, cut at spaces, as HTML."""
+    if len(text) <= limit:
+        return highlighted(text, span)
+    if span is None or span[1] - span[0] >= limit:
+        start = span[0] if span else 0
+    else:
+        # Keep a little of what leads up to the answer sentence, more of what follows.
+        start = max(0, min(span[0] - (limit - (span[1] - span[0])) // 3, len(text) - limit))
+    end = min(len(text), start + limit)
+    if start > 0:
+        start = _word_start(text, start)
+    if end < len(text):
+        end = _word_end(text, start, end)
+    local = None
+    if span is not None and span[0] < end and span[1] > start:
+        local = (max(span[0], start) - start, min(span[1], end) - start)
+    body = highlighted(text[start:end].rstrip(), local)
+    return ("…" if start > 0 else "") + body + ("…" if end < len(text) else "")
+
+
+def highlighted(text: str, span: tuple[int, int] | None) -> str:
+    """`text` escaped, with `span` (the answer sentence) in bold."""
+    if span is None:
+        return html.escape(text)
+    start, end = span
+    return (
+        html.escape(text[:start])
+        + f"<b>{html.escape(text[start:end])}</b>"
+        + html.escape(text[end:])
+    )
+
+
+def callback_data(prefix: str, key: str) -> str:
+    """Button data `prefix:key`; ValueError if over Telegram's 64 bytes."""
+    data = f"{prefix}:{key}"
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA_BYTES:
+        raise ValueError(f"callback data {data!r} is over {MAX_CALLBACK_DATA_BYTES} bytes")
+    return data
+
+
+def utf16_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Split Telegram HTML into messages of at most `limit` UTF-16 units, preferring paragraph,
+    then line, sentence and word boundaries; never inside a tag or an entity. Tags open at a
+    cut are closed at the end of one message and reopened at the start of the next."""
+    tokens = _TOKEN.findall(text)
+    if "".join(tokens) != text:
+        raise ValueError("not Telegram HTML: a stray '<' or '&'")
+    costs = [utf16_length(token) for token in tokens]
+    parts: list[str] = []
+    open_tags: list[tuple[str, str]] = []  # (name, opening tag) at the current position
+    position = 0
+    while True:
+        position = _skip_space(tokens, position)
+        if position == len(tokens):
+            return parts
+        reopen = "".join(tag for _, tag in open_tags)
+        stack = list(open_tags)
+        used = utf16_length(reopen)
+        best: dict[int, tuple[int, list[tuple[str, str]], int]] = {}
+        end = position
+        while end < len(tokens):
+            used += costs[end]
+            _track(stack, tokens[end])
+            if used + _closing_cost(stack) > limit:
+                break
+            end += 1
+            best[_break_priority(tokens, end)] = (end, list(stack), used)
+        if end == len(tokens):
+            cut = end
+        elif best:
+            cut, stack = _choose_break(best, limit)
+        else:
+            raise ValueError(f"cannot fit a piece of this text in {limit} characters")
+        body = "".join(tokens[position : _trim_space(tokens, position, cut)])
+        part = reopen + body + "".join(f"</{name}>" for name, _ in reversed(stack))
+        if _visible(part):
+            parts.append(part)
+        position, open_tags = cut, stack
+
+
+def _headline(answer: Answer, closest: bool = True) -> str:
+    if not answer.abstained and answer.answer is not None:
+        return f"<b>{html.escape(answer.answer)}</b>\n<i>confidence {answer.confidence:.2f}</i>"
+    if not answer.citations:
+        return f"<b>{NOTHING_CLOSE}</b>"
+    return f"<b>{ABSTENTION}</b>" + ("\nThe closest passages I found:" if closest else "")
+
+
+def _location(citation: Citation) -> str:
+    return f"{Path(citation.path).name}, characters {citation.start}–{citation.end}"
+
+
+def _word_start(text: str, start: int) -> int:
+    space = text.find(" ", start)
+    return space + 1 if 0 <= space < start + 40 else start
+
+
+def _word_end(text: str, start: int, end: int) -> int:
+    space = text.rfind(" ", start, end)
+    return space if space > start + (end - start) // 2 else end
+
+
+def _track(stack: list[tuple[str, str]], token: str) -> None:
+    if not token.startswith("<"):
+        return
+    match = _TAG_NAME.match(token)
+    if match is None:
+        raise ValueError(f"not a tag: {token!r}")
+    name = match.group(1).lower()
+    if token.startswith("</"):
+        for i in range(len(stack) - 1, -1, -1):
+            if stack[i][0] == name:
+                del stack[i]
+                return
+        raise ValueError(f"unbalanced closing tag {token!r}")
+    if not token.endswith("/>"):
+        stack.append((name, token))
+
+
+def _is_opening_tag(token: str) -> bool:
+    return token.startswith("<") and not token.startswith("</")
+
+
+def _closing_cost(stack: list[tuple[str, str]]) -> int:
+    return sum(len(name) + 3 for name, _ in stack)
+
+
+def _break_priority(tokens: list[str], end: int) -> int:
+    """How good a place to cut the position before `tokens[end]` is."""
+    if end >= len(tokens):
+        return _PARAGRAPH
+    if _is_opening_tag(tokens[end - 1]) or tokens[end].startswith("</"):
+        return _NEVER  # a cut there would leave an empty pair of tags
+    before = [t for t in tokens[max(0, end - 12) : end] if not t.startswith("<")]
+    if not before or not before[-1].isspace():
+        return _ANYWHERE
+    if before[-1] == "\n":
+        return _PARAGRAPH if len(before) > 1 and before[-2] == "\n" else _LINE
+    for token in reversed(before[:-1]):
+        if token in _CLOSING_PUNCTUATION:
+            continue
+        return _SENTENCE if token in _SENTENCE_END else _WORD
+    return _WORD
+
+
+def _choose_break(
+    best: dict[int, tuple[int, list[tuple[str, str]], int]], limit: int
+) -> tuple[int, list[tuple[str, str]]]:
+    """The best kind of boundary that still fills at least half a message, else the best one."""
+    for priority in sorted(best, reverse=True):
+        cut, stack, used = best[priority]
+        if used >= limit // 2:
+            return cut, stack
+    cut, stack, _ = best[max(best)]
+    return cut, stack
+
+
+def _skip_space(tokens: list[str], position: int) -> int:
+    while position < len(tokens) and tokens[position].isspace():
+        position += 1
+    return position
+
+
+def _trim_space(tokens: list[str], start: int, end: int) -> int:
+    while end > start and tokens[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _visible(part: str) -> bool:
+    return bool(re.sub(r"<[^>]*>", "", part).strip())
