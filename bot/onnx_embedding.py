@@ -48,6 +48,10 @@ class OnnxEmbedder:
         self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # errors only
+        # One thread, no spin-waiting: a question is a few dozen tokens, and spinning threads
+        # double the latency when other processes share the cores (measured on 2 shared cores).
+        options.intra_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
