@@ -18,7 +18,7 @@ import signal
 import time
 import weakref
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,7 @@ COMMANDS = [
 LONG_POLL_SECONDS = 20
 FLOOD_RETRIES = 3  # times AIORateLimiter retries a call Telegram answered with 429
 MAX_CONCURRENT_UPDATES = 256
+TYPING_AFTER_SECONDS = 0.5  # quicker answers need no "typing…"
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing…" for 5 s
 INLINE_RESULTS = 5
 INLINE_CACHE_SECONDS = 10
@@ -177,6 +178,27 @@ class BotState:
         if self.newsbot is None:
             raise RuntimeError("the index is not loaded yet")
         return self.newsbot
+
+
+class FloodLimiter(AIORateLimiter):
+    """Paces messages to Telegram's flood limits; "typing…" actions are not paced nor retried,
+    so under load they never take the place of an answer."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        """Send chat actions straight away; everything else through AIORateLimiter."""
+        if endpoint == "sendChatAction":
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
 
 
 class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
@@ -496,10 +518,15 @@ def _mention_spans(message: Message) -> list[tuple[int, int]]:
 
 @contextlib.asynccontextmanager
 async def typing(message: Message) -> AsyncIterator[None]:
-    """Show "typing…" in the message's chat until the block ends."""
+    """Show "typing…" in the message's chat while the block takes longer than a moment."""
+    finished = asyncio.Event()
 
     async def keep_typing() -> None:
+        delay = TYPING_AFTER_SECONDS
         while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), delay)
+                return
             with contextlib.suppress(TelegramError):  # the indicator is a courtesy
                 await message.chat.send_action(
                     ChatAction.TYPING,
@@ -507,15 +534,15 @@ async def typing(message: Message) -> AsyncIterator[None]:
                     if message.is_topic_message
                     else None,
                 )
-            await asyncio.sleep(TYPING_REFRESH_SECONDS)
+            delay = TYPING_REFRESH_SECONDS
 
     task = asyncio.create_task(keep_typing())
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        finished.set()
+        # Not cancelled: a "typing" call in flight completes, so it never lands after the reply.
+        await task
 
 
 def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[str]:
@@ -603,10 +630,12 @@ def build_application(
     *,
     newsbot: Newsbot | None = None,
     base_url: str | None = None,
+    flood_limits: bool = True,
 ) -> Application:
     """The bot, wired: handlers, HTML defaults, Telegram's flood limits, per-chat ordering.
 
     Without `newsbot`, the index is opened after the token has been checked (in post_init).
+    `flood_limits=False` drops the pacing to Telegram's limits (only for a local test server).
     """
     builder = (
         ApplicationBuilder()
@@ -618,10 +647,11 @@ def build_application(
                 allow_sending_without_reply=True,
             )
         )
-        .rate_limiter(AIORateLimiter(max_retries=FLOOD_RETRIES))
         .concurrent_updates(ChatOrderedUpdateProcessor())
         .post_init(_post_init)
     )
+    if flood_limits:
+        builder = builder.rate_limiter(FloodLimiter(max_retries=FLOOD_RETRIES))
     if base_url is not None:
         builder = builder.base_url(api_base_url(base_url))
     application = builder.build()

@@ -120,6 +120,14 @@ def split_html(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     tokens = _TOKEN.findall(text)
     if "".join(tokens) != text:
         raise ValueError("not Telegram HTML: a stray '<' or '&'")
+    stack: list[tuple[str, str]] = []
+    for token in tokens:
+        if token[0] == "<":
+            _track(stack, token)
+    if stack:
+        raise ValueError(f"unclosed tag {stack[-1][1]!r}")
+    if utf16_length(text) <= limit:
+        return [text.strip()] if _visible(text) else []
     costs = [utf16_length(token) for token in tokens]
     parts: list[str] = []
     open_tags: list[tuple[str, str]] = []  # (name, opening tag) at the current position
@@ -129,28 +137,54 @@ def split_html(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
         if position == len(tokens):
             return parts
         reopen = "".join(tag for _, tag in open_tags)
-        stack = list(open_tags)
-        used = utf16_length(reopen)
-        best: dict[int, tuple[int, list[tuple[str, str]], int]] = {}
-        end = position
-        while end < len(tokens):
-            used += costs[end]
-            _track(stack, tokens[end])
-            if used + _closing_cost(stack) > limit:
-                break
-            end += 1
-            best[_break_priority(tokens, end)] = (end, list(stack), used)
-        if end == len(tokens):
-            cut = end
-        elif best:
-            cut, stack = _choose_break(best, limit)
-        else:
-            raise ValueError(f"cannot fit a piece of this text in {limit} characters")
-        body = "".join(tokens[position : _trim_space(tokens, position, cut)])
+        end, stack = _longest_fit(tokens, costs, position, open_tags, limit - utf16_length(reopen))
+        body = "".join(tokens[position : _trim_space(tokens, position, end)])
         part = reopen + body + "".join(f"</{name}>" for name, _ in reversed(stack))
         if _visible(part):
             parts.append(part)
-        position, open_tags = cut, stack
+        position, open_tags = end, stack
+
+
+def _longest_fit(
+    tokens: list[str],
+    costs: list[int],
+    position: int,
+    open_tags: list[tuple[str, str]],
+    room: int,
+) -> tuple[int, list[tuple[str, str]]]:
+    """Where to end the message that starts at `position`, and the tags open there."""
+    stack = list(open_tags)
+    closing = _closing_cost(stack)
+    used = 0
+    last_text = previous_text = significant = ""
+    # For each kind of boundary, the last one that fits: (end, open tags, units used).
+    best: dict[int, tuple[int, list[tuple[str, str]], int]] = {}
+    end = position
+    while end < len(tokens):
+        token = tokens[end]
+        used += costs[end]
+        if token[0] == "<":
+            _track(stack, token)
+            closing = _closing_cost(stack)
+        else:
+            previous_text, last_text = last_text, token
+            if not token.isspace() and token not in _CLOSING_PUNCTUATION:
+                significant = token
+        if used + closing > room:
+            break
+        end += 1
+        if end == len(tokens):
+            return end, stack
+        priority = _break_priority(token, tokens[end], last_text, previous_text, significant)
+        best[priority] = (end, list(stack), used)
+    if not best:
+        raise ValueError(f"cannot fit a piece of this text in {room} characters")
+    for priority in sorted(best, reverse=True):  # the best boundary filling half a message
+        cut, cut_stack, filled = best[priority]
+        if filled >= room // 2:
+            return cut, cut_stack
+    cut, cut_stack, _ = best[max(best)]
+    return cut, cut_stack
 
 
 def _headline(answer: Answer, closest: bool = True) -> str:
@@ -176,8 +210,6 @@ def _word_end(text: str, start: int, end: int) -> int:
 
 
 def _track(stack: list[tuple[str, str]], token: str) -> None:
-    if not token.startswith("<"):
-        return
     match = _TAG_NAME.match(token)
     if match is None:
         raise ValueError(f"not a tag: {token!r}")
@@ -200,34 +232,17 @@ def _closing_cost(stack: list[tuple[str, str]]) -> int:
     return sum(len(name) + 3 for name, _ in stack)
 
 
-def _break_priority(tokens: list[str], end: int) -> int:
-    """How good a place to cut the position before `tokens[end]` is."""
-    if end >= len(tokens):
-        return _PARAGRAPH
-    if _is_opening_tag(tokens[end - 1]) or tokens[end].startswith("</"):
+def _break_priority(
+    before: str, after: str, last_text: str, previous_text: str, significant: str
+) -> int:
+    """How good a cut between the tokens `before` and `after` is, given the text before it."""
+    if _is_opening_tag(before) or after.startswith("</"):
         return _NEVER  # a cut there would leave an empty pair of tags
-    before = [t for t in tokens[max(0, end - 12) : end] if not t.startswith("<")]
-    if not before or not before[-1].isspace():
+    if not last_text.isspace():
         return _ANYWHERE
-    if before[-1] == "\n":
-        return _PARAGRAPH if len(before) > 1 and before[-2] == "\n" else _LINE
-    for token in reversed(before[:-1]):
-        if token in _CLOSING_PUNCTUATION:
-            continue
-        return _SENTENCE if token in _SENTENCE_END else _WORD
-    return _WORD
-
-
-def _choose_break(
-    best: dict[int, tuple[int, list[tuple[str, str]], int]], limit: int
-) -> tuple[int, list[tuple[str, str]]]:
-    """The best kind of boundary that still fills at least half a message, else the best one."""
-    for priority in sorted(best, reverse=True):
-        cut, stack, used = best[priority]
-        if used >= limit // 2:
-            return cut, stack
-    cut, stack, _ = best[max(best)]
-    return cut, stack
+    if last_text == "\n":
+        return _PARAGRAPH if previous_text == "\n" else _LINE
+    return _SENTENCE if significant in _SENTENCE_END else _WORD
 
 
 def _skip_space(tokens: list[str], position: int) -> int:

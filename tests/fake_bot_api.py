@@ -280,7 +280,10 @@ class FakeBotApi:
             self.rejected_tokens += 1
             return _error(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
-        params = await _read_params(request)
+        try:
+            params = await _read_params(request)
+        except ConnectionResetError:  # the client gave up on this call (e.g. at shutdown)
+            return _error(ApiError(400, "Bad Request: connection lost"))
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.unknown_methods.append(method)
