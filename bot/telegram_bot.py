@@ -85,6 +85,7 @@ INLINE_CACHE_SECONDS = 10
 INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
 SOURCES = "sources"
 ANSWER_CACHE_SIZE = 2000
+LIMITER_USERS_BEFORE_PRUNING = 10_000
 EXAMPLE_QUESTIONS = 3
 REDACTED = "<redacted-token>"
 _TOKEN_FORMAT = re.compile(r"\d+:[A-Za-z0-9_-]+")
@@ -128,6 +129,8 @@ class QuestionLimiter:
         if self.per_minute <= 0:
             return Verdict(True)
         now = time.monotonic() if now is None else now
+        if len(self._asked) > LIMITER_USERS_BEFORE_PRUNING:
+            self._forget_idle(now)
         asked = self._asked[user_id]
         while asked and asked[0] <= now - self.window:
             asked.popleft()
@@ -139,6 +142,14 @@ class QuestionLimiter:
         notify = user_id not in self._warned
         self._warned[user_id] = now
         return Verdict(False, retry_in, notify)
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop users with no question in the window, so memory stays bounded."""
+        for user_id in [
+            u for u, asked in self._asked.items() if not asked or asked[-1] <= now - self.window
+        ]:
+            del self._asked[user_id]
+            self._warned.pop(user_id, None)
 
 
 class AnswerCache:

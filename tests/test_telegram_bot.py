@@ -20,13 +20,14 @@ from telegram.ext import Application
 from typer.testing import CliRunner
 
 from bot.cli import app as cli_app
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError
 from bot.indexing import build_index
 from bot.telegram_bot import (
     ALLOWED_UPDATES,
     APOLOGY,
+    QuestionLimiter,
     build_application,
     redacted_logs,
     run_bot,
@@ -504,3 +505,26 @@ def test_newsbot_telegram_answers_then_stops_cleanly_on_sigterm(seed_settings) -
     assert seconds < 5
     assert TOKEN not in stderr
     assert "Application started" in stderr  # the log is there, just without the token
+
+
+def test_question_limit_is_a_sliding_minute_and_warns_once_per_wait() -> None:
+    limiter = QuestionLimiter(per_minute=2)
+    verdicts = [limiter.check(1, now) for now in (0.0, 10.0, 20.0, 30.0)]
+    assert [v.allowed for v in verdicts] == [True, True, False, False]
+    assert [v.notify for v in verdicts[2:]] == [True, False]
+    assert verdicts[2].retry_in == pytest.approx(40.0)
+    assert limiter.check(2, 30.0).allowed  # another user has their own minute
+    assert limiter.check(1, 60.5).allowed  # the first question left the window
+    assert not limiter.check(1, 65.0).allowed
+    assert QuestionLimiter(per_minute=0).check(1, 0.0).allowed  # 0: no limit
+
+
+def test_telegram_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_ALLOWED_CHATS", " 42, -1001234567 ,")
+    monkeypatch.setenv("NEWSBOT_USER_QUESTIONS_PER_MINUTE", "3")
+    settings = load_settings()
+    assert settings.allowed_chats == (42, -1001234567)
+    assert settings.user_questions_per_minute == 3
+    monkeypatch.setenv("NEWSBOT_ALLOWED_CHATS", "42,my-group")
+    with pytest.raises(ConfigError, match="comma-separated list of integers"):
+        load_settings()
