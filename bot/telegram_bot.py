@@ -343,6 +343,11 @@ async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await answer_in_chat(update, context, update.effective_message.text or "")
 
 
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Point to /help when a private chat uses a command the bot does not have."""
+    await update.effective_message.reply_text("I do not know that command; /help lists mine.")
+
+
 async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer a group message addressed to the bot, without the @mention."""
     question = strip_mentions(update.effective_message)
@@ -680,6 +685,9 @@ def build_application(
     application.add_handler(CommandHandler("ask", ask_command, filters=NEW_MESSAGES))
     text = NEW_MESSAGES & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_question))
+    application.add_handler(
+        MessageHandler(NEW_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
+    )
     application.add_handler(
         MessageHandler(text & filters.ChatType.GROUPS & ADDRESSED_TO_BOT, group_question)
     )

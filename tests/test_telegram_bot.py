@@ -111,9 +111,10 @@ def sent_html(server: FakeBotApi, chat_id: int) -> list[str]:
 def test_start_help_about_and_registered_commands(seed_settings, seed_bot) -> None:
     async def scenario() -> list[dict]:
         async with running_bot(seed_settings, seed_bot) as (server, _):
-            for command in ("/start", "/help", "/about"):
+            for command in ("/start", "/help", "/about", "/frobnicate"):
                 server.message(42, command)
-            replies = await server.wait_sent(42, 3)
+            *replies, unknown = await server.wait_sent(42, 4)
+            assert "/help" in unknown["text"]
             commands = server.calls_to("setMyCommands")[0].params["commands"]
         assert {c["command"] for c in commands} == {"start", "help", "about", "ask"}
         return replies
