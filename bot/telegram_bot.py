@@ -486,7 +486,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         "update %s failed: %s",
         update.update_id if isinstance(update, Update) else "-",
         scrub(f"{type(error).__name__}: {error}", token),
-        exc_info=error,
+        # Telegram's refusals are explained by their message; anything else is a bug to trace.
+        exc_info=None if isinstance(error, TelegramError) else error,
     )
     chat = update.effective_chat if isinstance(update, Update) else None
     if chat is None:
@@ -767,6 +768,7 @@ def run_bot(
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
+    logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # which CPU build it picked
     with redacted_logs(token):
         application = build_application(token, settings, newsbot=newsbot, base_url=base_url)
         server = base_url or "https://api.telegram.org"

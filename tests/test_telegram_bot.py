@@ -330,21 +330,35 @@ def test_per_user_limit_replies_once_then_stays_quiet(seed_settings, seed_bot) -
     asyncio.run(scenario())
 
 
-def test_a_failing_handler_apologises_and_the_bot_keeps_answering(
-    seed_settings, seed_bot, caplog: pytest.LogCaptureFixture
+class FailsOnRequest(Newsbot):
+    """Fails on questions that say "explode", with the token in the error, as a bug might."""
+
+    def ask(self, question: str, **options):
+        if "explode" in question:
+            raise RuntimeError(f"index on fire while using {TOKEN}")
+        return super().ask(question, **options)
+
+
+def test_failing_handlers_apologise_leak_no_token_and_the_bot_keeps_answering(
+    seed_settings, embedder, caplog: pytest.LogCaptureFixture
 ) -> None:
+    newsbot = FailsOnRequest(seed_settings, embedder=embedder)
+
     async def scenario() -> list[dict]:
-        async with running_bot(seed_settings, seed_bot) as (server, _):
-            server.fail("sendMessage", 400, "Bad Request: chat not found")
+        async with running_bot(seed_settings, newsbot) as (server, _):
+            server.fail("sendMessage", 400, "Bad Request: chat not found")  # Telegram refuses
             server.message(42, QUESTION)
             await server.wait_sent(42, 1)
+            server.message(42, "Please explode")  # a bug in answering
             server.message(42, QUESTION)
-            return await server.wait_sent(42, 2)
+            return await server.wait_sent(42, 3)
 
-    apology, answer = asyncio.run(scenario())
-    assert apology["text"] == APOLOGY
-    assert answer["text"].startswith(seed_bot.ask(QUESTION).answer)
+    first_apology, second_apology, answer = asyncio.run(scenario())
+    assert first_apology["text"] == second_apology["text"] == APOLOGY
+    assert answer["text"].startswith(newsbot.ask(QUESTION).answer)
     assert "failed: BadRequest: Chat not found" in caplog.text
+    assert "failed: RuntimeError: index on fire while using <redacted-token>" in caplog.text
+    assert "Traceback" in caplog.text  # a bug is logged with its traceback, token scrubbed
 
 
 def test_a_429_from_the_server_is_waited_out_and_retried(seed_settings, seed_bot) -> None:
@@ -467,7 +481,10 @@ def test_cli_token_errors_are_one_line_and_never_show_the_token(tmp_path: Path) 
     assert len(malformed.output.strip().splitlines()) == 1
 
 
-def test_newsbot_telegram_answers_then_stops_cleanly_on_sigterm(seed_settings) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_newsbot_telegram_answers_then_stops_cleanly_on_a_signal(
+    seed_settings, stop_signal: signal.Signals
+) -> None:
     script = Path(sys.executable).with_name("newsbot")
     env = {
         **os.environ,
@@ -493,7 +510,7 @@ def test_newsbot_telegram_answers_then_stops_cleanly_on_sigterm(seed_settings) -
                 [answer] = await server.wait_sent(42, 1, timeout=60)
                 assert "Ryan Ding" in answer["text"]
                 stop = time.monotonic()
-                process.send_signal(signal.SIGTERM)
+                process.send_signal(stop_signal)
                 _, err = await asyncio.wait_for(process.communicate(), 30)
                 return process.returncode, time.monotonic() - stop, err.decode()
             finally:
