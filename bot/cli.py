@@ -169,6 +169,36 @@ def chat(
             print_answer(last)
 
 
+@app.command("eval")
+def eval_command(
+    qa_file: Annotated[
+        Path,
+        typer.Argument(
+            help='JSON Lines: {"question", "answers": [...]} or {"question", "answerable": false}.'
+        ),
+    ],
+    json_output: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    retriever: RetrieverOption = None,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Measure answer quality on a QA file: passage recall, answers, abstentions, latency."""
+    with user_errors():
+        from bot import evaluation
+
+        settings = settings_from(corpus, index, retriever)
+        items = evaluation.load_qa(qa_file)
+        bot = open_bot(settings)
+        results = evaluation.run(
+            items, lambda question: bot.ask(question, top_k=evaluation.CITATIONS_EVALUATED)
+        )
+        report = evaluation.report(results)
+    if json_output:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+    else:
+        typer.echo(evaluation.format_report(report, settings.retriever))
+
+
 @app.command()
 def telegram(
     token_file: Annotated[
