@@ -3,8 +3,8 @@
 Every sentence of the retrieved passages is scored as an answer by a linear model over a
 few features (how close it is to the question in meaning and in wording, what the
 sentences around it add, how strongly the retrievers ranked its passage). Confidence is a
-logistic model over evidence about the chosen answer, above all whether the question's
-rarer terms and names appear around it. Both sets of weights were fitted on SQuAD v1.1
+logistic model over evidence about the chosen answer: how close it is to the question in
+meaning, how much of the question's wording and names it and its passage cover. Both sets of weights were fitted on SQuAD v1.1
 *train* articles by scripts/fit_scorer.py, which prints the constants below.
 """
 
@@ -254,7 +254,7 @@ def candidate_features(retriever: Retriever, asked: Question, hits: list[Hit]) -
     fused_rank = 1.0 / (1.0 + hit_positions)
     dense_rank = 1.0 / (1.0 + np.array([hits[p].dense_rank for p in positions]))
     bm25_rank = 1.0 / (1.0 + np.array([hits[p].lexical_rank for p in positions]))
-    per_sentence = np.array([own[s] for s in sentences]).reshape(len(sentences), 10)
+    per_sentence = np.array([own[s] for s in sentences], dtype=np.float64)
     overlap = per_sentence[:, 0]
     overlap_passage = np.array(
         [_coverage(asked.weights, passage_terms[p]) for p in positions], dtype=np.float64
