@@ -61,7 +61,9 @@ def write_results(name: str, results: dict[str, Any]) -> Path:
     """Save `results` (plus the machine) as scripts/results/<name>.json."""
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    path.write_text(json.dumps({"machine": machine(), **results}, indent=2) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps({"machine": machine(), **results}, indent=2) + "\n", encoding="utf-8"
+    )
     return path
 
 
