@@ -238,7 +238,8 @@ def index_build(
     corpus: CorpusOption = None,
     index: IndexOption = None,
     if_needed: Annotated[
-        bool, typer.Option("--if-needed", help="Only build if the index is missing or stale.")
+        bool,
+        typer.Option("--if-needed", help="Only build if the index is missing, stale or outdated."),
     ] = False,
 ) -> None:
     """(Re)build the index from the corpus; the old index serves until the new one is complete."""
@@ -248,11 +249,7 @@ def index_build(
             from bot.indexing import index_status
 
             status = index_status(settings)
-            if (
-                status.exists
-                and not status.stale
-                and status.manifest.get("chunking") == settings.chunking
-            ):
+            if status.up_to_date(settings):
                 typer.echo(f"Index is up to date ({status.manifest['counts']['chunks']} chunks).")
                 return
         from bot.indexing import build_index
@@ -284,6 +281,10 @@ def index_status_command(corpus: CorpusOption = None, index: IndexOption = None)
         typer.echo(f"chunks:    {counts['chunks']} ({counts['sentences']} sentences)")
         typer.echo(f"model:     {manifest['model']} (dimension {manifest['dimension']})")
         typer.echo(f"built at:  {manifest['built_at']}")
+        if status.has_query_encoder:
+            typer.echo("questions: encoded with ONNX Runtime (no torch on the query path)")
+        else:
+            typer.echo("questions: encoded with sentence-transformers; rebuild for a fast start")
         if status.stale:
             typer.echo(
                 f"corpus changed since: {', '.join(status.changed_files)}; run `newsbot index build`"

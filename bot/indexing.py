@@ -189,6 +189,20 @@ class IndexStatus:
     def stale(self) -> bool:
         return bool(self.changed_files)
 
+    @property
+    def has_query_encoder(self) -> bool:
+        """Whether the build carries the ONNX encoder that answers without torch."""
+        return "query_encoder" in self.manifest
+
+    def up_to_date(self, settings: Settings) -> bool:
+        """Built, from the corpus as it is, with these chunk settings and a lean query encoder."""
+        return (
+            self.exists
+            and not self.stale
+            and self.manifest.get("chunking") == settings.chunking
+            and self.has_query_encoder
+        )
+
 
 def index_status(settings: Settings) -> IndexStatus:
     """Read the manifest only, and compare its file hashes with the corpus as it is now."""

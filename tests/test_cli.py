@@ -162,6 +162,7 @@ def test_index_status_tells_what_is_indexed_and_whether_it_is_stale(make_corpus,
     status = runner.invoke(app, ["index", "status", *where])
     assert "documents: 1" in status.stdout and "all-MiniLM-L6-v2" in status.stdout
     assert "corpus unchanged" in status.stdout
+    assert "questions: encoded with ONNX Runtime" in status.stdout
     (settings.corpus_dir / "b.md").write_text("Another\n\nA second story.\n", encoding="utf-8")
     assert "corpus changed since: b.md" in runner.invoke(app, ["index", "status", *where]).stdout
     skipped = runner.invoke(app, ["index", "build", "--if-needed", *where])
