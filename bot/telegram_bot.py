@@ -9,38 +9,26 @@ replies stay in order.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import html
 import logging
-import re
-import secrets
 import signal
-import time
-import weakref
-from collections import OrderedDict, defaultdict, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
 from telegram import (
     BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
-    InputTextMessageContent,
     LinkPreviewOptions,
     Message,
-    MessageEntity,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
-    BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -53,16 +41,21 @@ from telegram.ext import (
 
 from bot.answering import Answer
 from bot.config import Settings
-from bot.corpus import load_corpus
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
-from bot.lexical import STOPWORDS
-from bot.telegram_format import (
-    callback_data,
-    render_answer,
-    render_inline,
-    render_sources,
+from bot.telegram_format import callback_data, render_answer, render_sources
+from bot.telegram_limits import ChatOrderedUpdateProcessor, FloodLimiter, QuestionLimiter
+from bot.telegram_messages import (
+    ADDRESSED_TO_BOT,
+    INLINE_RESULTS,
+    inline_notice,
+    inline_results,
+    question_problem,
+    strip_mentions,
+    typing,
 )
+from bot.telegram_state import STATE_KEY, BotState, current_examples, state_of
+from bot.telegram_token import check_token, redacted_logs, scrub
 
 logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and the URL carries the bot token.
@@ -77,22 +70,9 @@ COMMANDS = [
 ]
 LONG_POLL_SECONDS = 20
 FLOOD_RETRIES = 3  # times AIORateLimiter retries a call Telegram answered with 429
-MAX_CONCURRENT_UPDATES = 256
-TYPING_AFTER_SECONDS = 0.5  # quicker answers need no "typing…"
-TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing…" for 5 s
-INLINE_RESULTS = 5
 INLINE_CACHE_SECONDS = 10
 INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
 SOURCES = "sources"
-ANSWER_CACHE_SIZE = 2000
-LIMITER_USERS_BEFORE_PRUNING = 10_000
-EXAMPLE_QUESTIONS = 3
-REDACTED = "<redacted-token>"
-_TOKEN_FORMAT = re.compile(r"\d+:[A-Za-z0-9_-]+")
-_STATE = "newsbot"
-_PERSON_WITH_ROLE = re.compile(r"\b([A-Z][a-z]+ [A-Z][a-z]+), (?:the |a |an )?([a-z]+)")
-_NAME_WITH_ACRONYM = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+){1,5}) \([A-Z]{2,8}\)")
-_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
@@ -104,159 +84,7 @@ SLOW_DOWN = (
     "You are asking faster than I can answer fairly: at most {limit} questions a minute. "
     "Please try again in {seconds} s."
 )
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """Whether a user may ask now; if not, when, and whether to tell them (once per wait)."""
-
-    allowed: bool
-    retry_in: float = 0.0
-    notify: bool = False
-
-
-class QuestionLimiter:
-    """At most `per_minute` questions per user in any sliding minute (0: no limit)."""
-
-    def __init__(self, per_minute: int, window: float = 60.0) -> None:
-        self.per_minute = per_minute
-        self.window = window
-        self._asked: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._warned: dict[int, float] = {}
-
-    def check(self, user_id: int, now: float | None = None) -> Verdict:
-        """Record a question by `user_id` if allowed."""
-        if self.per_minute <= 0:
-            return Verdict(True)
-        now = time.monotonic() if now is None else now
-        if len(self._asked) > LIMITER_USERS_BEFORE_PRUNING:
-            self._forget_idle(now)
-        asked = self._asked[user_id]
-        while asked and asked[0] <= now - self.window:
-            asked.popleft()
-        if len(asked) < self.per_minute:
-            asked.append(now)
-            self._warned.pop(user_id, None)
-            return Verdict(True)
-        retry_in = asked[0] + self.window - now
-        notify = user_id not in self._warned
-        self._warned[user_id] = now
-        return Verdict(False, retry_in, notify)
-
-    def _forget_idle(self, now: float) -> None:
-        """Drop users with no question in the window, so memory stays bounded."""
-        for user_id in [
-            u for u, asked in self._asked.items() if not asked or asked[-1] <= now - self.window
-        ]:
-            del self._asked[user_id]
-            self._warned.pop(user_id, None)
-
-
-class AnswerCache:
-    """Recent answers by a short random key: what the Sources button expands."""
-
-    def __init__(self, capacity: int = ANSWER_CACHE_SIZE) -> None:
-        self.capacity = capacity
-        self._answers: OrderedDict[str, Answer] = OrderedDict()
-
-    def put(self, answer: Answer) -> str:
-        """Keep `answer`; returns its key (12 URL-safe characters)."""
-        key = secrets.token_urlsafe(9)
-        self._answers[key] = answer
-        while len(self._answers) > self.capacity:
-            self._answers.popitem(last=False)
-        return key
-
-    def pop(self, key: str) -> Answer | None:
-        """The answer under `key`, once; None if unknown or evicted."""
-        return self._answers.pop(key, None)
-
-
-@dataclass
-class BotState:
-    """What the handlers share, kept in `application.bot_data`."""
-
-    settings: Settings
-    newsbot: Newsbot | None
-    questions: QuestionLimiter
-    inline_queries: QuestionLimiter
-    answers: AnswerCache = field(default_factory=AnswerCache)
-    refused_chats: set[int] = field(default_factory=set)
-    examples: tuple[str, list[str]] | None = None  # (index build, questions)
-
-    @property
-    def bot(self) -> Newsbot:
-        if self.newsbot is None:
-            raise RuntimeError("the index is not loaded yet")
-        return self.newsbot
-
-
-class FloodLimiter(AIORateLimiter):
-    """Paces messages to Telegram's flood limits; "typing…" actions are not paced nor retried,
-    so under load they never take the place of an answer."""
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        """Send chat actions straight away; everything else through AIORateLimiter."""
-        if endpoint == "sendChatAction":
-            return await callback(*args, **kwargs)
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
-
-
-class ChatOrderedUpdateProcessor(BaseUpdateProcessor):
-    """Runs updates of different chats concurrently and those of one chat in arrival order."""
-
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
-        # A chat's lock lives while an update of that chat holds or awaits it.
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Await `coroutine` under its chat's lock (asyncio locks are first come, first served)."""
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock = self._locks.get(chat.id)
-        if lock is None:
-            lock = self._locks[chat.id] = asyncio.Lock()
-        async with lock:
-            await coroutine
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to release."""
-
-
-class _AddressedToBot(filters.MessageFilter):
-    """Messages that @mention the bot or reply to one of its messages."""
-
-    def filter(self, message: Message) -> bool:
-        bot = message.get_bot()
-        replied = message.reply_to_message
-        if replied is not None and replied.from_user is not None and replied.from_user.id == bot.id:
-            return True
-        return bool(_mention_spans(message))
-
-
-ADDRESSED_TO_BOT = _AddressedToBot(name="addressed_to_bot")
 NEW_MESSAGES = filters.UpdateType.MESSAGE
-
-
-def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
-    """The shared state of the running bot."""
-    return context.application.bot_data[_STATE]
 
 
 async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -282,7 +110,7 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greet, and suggest questions the index can answer."""
     state = state_of(context)
-    examples = await asyncio.to_thread(_examples, state)
+    examples = await asyncio.to_thread(current_examples, state)
     count = state.bot.manifest["counts"]["documents"]
     lines = [
         f"Hi! I answer questions about {count} news article{'s' if count != 1 else ''}, "
@@ -436,7 +264,7 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         verdict = state.inline_queries.check(query.from_user.id)
         if not verdict.allowed:
             results = [
-                _notice(
+                inline_notice(
                     "Slow down",
                     SLOW_DOWN.format(
                         limit=state.inline_queries.per_minute,
@@ -445,7 +273,7 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                 )
             ]
         elif problem := question_problem(question, state.settings.max_question_chars):
-            results = [_notice("Cannot ask that", problem)]
+            results = [inline_notice("Cannot ask that", problem)]
         else:
             answer = await asyncio.to_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
             results = inline_results(answer)
@@ -455,24 +283,6 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         if "query is too old" not in str(error).lower():
             raise
         logger.info("inline query %s expired before it was answered", query.id)
-
-
-def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
-    """One result per citation, each the answer with that citation."""
-    if not answer.citations:
-        return [_notice("The corpus does not say", "Nothing in the articles comes close.")]
-    title = answer.answer if answer.answer else "The corpus does not say: closest passages"
-    return [
-        InlineQueryResultArticle(
-            id=str(citation.rank),
-            title=_shorten(title, 100),
-            description=_shorten(
-                f"[{citation.rank}] {citation.title}, paragraph {citation.paragraph}", 120
-            ),
-            input_message_content=InputTextMessageContent(render_inline(answer, citation)),
-        )
-        for citation in answer.citations[:INLINE_RESULTS]
-    ]
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -498,123 +308,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.warning("could not apologise in chat %s: %s", chat.id, scrub(str(failure), token))
 
 
-def question_problem(question: str, max_chars: int) -> str | None:
-    """A polite reply for an empty or too long question; None if it can be asked."""
-    cleaned = " ".join(question.split())
-    if not cleaned:
-        return "Please ask a question, e.g. <code>/ask Who is the CEO?</code>"
-    if len(cleaned) > max_chars:
-        return (
-            f"That question is {len(cleaned)} characters long; I take at most {max_chars}. "
-            "Please ask it in fewer words."
-        )
-    return None
-
-
-def strip_mentions(message: Message) -> str:
-    """The message text without the @mentions of this bot (entity offsets are UTF-16)."""
-    encoded = (message.text or "").encode("utf-16-le")
-    for start, end in sorted(_mention_spans(message), reverse=True):
-        encoded = encoded[: 2 * start] + encoded[2 * end :]
-    return " ".join(encoded.decode("utf-16-le").split())
-
-
-def _mention_spans(message: Message) -> list[tuple[int, int]]:
-    bot = message.get_bot()
-    handle = f"@{bot.username}".lower()
-    spans = []
-    for entity in message.entities:
-        if (
-            entity.type == MessageEntity.MENTION and message.parse_entity(entity).lower() == handle
-        ) or (
-            entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot.id
-        ):
-            spans.append((entity.offset, entity.offset + entity.length))
-    return spans
-
-
-@contextlib.asynccontextmanager
-async def typing(message: Message) -> AsyncIterator[None]:
-    """Show "typing…" in the message's chat while the block takes longer than a moment."""
-    finished = asyncio.Event()
-
-    async def keep_typing() -> None:
-        delay = TYPING_AFTER_SECONDS
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(finished.wait(), delay)
-                return
-            with contextlib.suppress(TelegramError):  # the indicator is a courtesy
-                await message.chat.send_action(
-                    ChatAction.TYPING,
-                    message_thread_id=message.message_thread_id
-                    if message.is_topic_message
-                    else None,
-                )
-            delay = TYPING_REFRESH_SECONDS
-
-    task = asyncio.create_task(keep_typing())
-    try:
-        yield
-    finally:
-        finished.set()
-        # Not cancelled: a "typing" call in flight completes, so it never lands after the reply.
-        await task
-
-
-def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[str]:
-    """Questions about people and organisations in the corpus that the index actually answers."""
-    try:
-        documents = load_corpus(newsbot.settings.corpus_dir).documents
-    except NewsbotError:
-        return []
-    # (kind, question) -> mentions; people named with a role ("Ryan Ding, president of") first,
-    # then organisations spelled out with their acronym, then bare acronyms.
-    counts: dict[tuple[int, str], int] = defaultdict(int)
-    for document in documents:
-        body = document.text[document.body_start :]
-        for name, role in _PERSON_WITH_ROLE.findall(body):
-            if not {name.split()[0].lower(), role} & STOPWORDS:
-                counts[(0, f"Who is {name}?")] += 1
-        for name in _NAME_WITH_ACRONYM.findall(body):
-            counts[(1, f"What is the {name}?")] += 1
-        for acronym in _ACRONYM.findall(body):
-            counts[(2, f"What is the {acronym}?")] += 1
-    found: list[str] = []
-    answers: set[str | None] = set()
-    for _, question in sorted(counts, key=lambda k: (k[0], -counts[k], k[1]))[: 4 * limit]:
-        answer = newsbot.ask(question)
-        if not answer.abstained and answer.answer not in answers:
-            found.append(question)
-            answers.add(answer.answer)
-            if len(found) == limit:
-                break
-    return found
-
-
-def _examples(state: BotState) -> list[str]:
-    """Example questions for the serving index, computed once per build."""
-    state.bot.reload_if_rebuilt()
-    build = str(state.bot.manifest.get("build"))
-    if state.examples is None or state.examples[0] != build:
-        state.examples = (build, example_questions(state.bot))
-    return state.examples[1]
-
-
-def _notice(title: str, text: str) -> InlineQueryResultArticle:
-    return InlineQueryResultArticle(
-        id="notice",
-        title=title,
-        description=text,
-        input_message_content=InputTextMessageContent(text),
-    )
-
-
-def _shorten(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def open_newsbot(settings: Settings) -> Newsbot:
     """Load the index (building it when there is none yet) and warn if the corpus changed."""
     newsbot = Newsbot.open(settings, build_if_missing=True)
@@ -630,7 +323,7 @@ def open_newsbot(settings: Settings) -> Newsbot:
 
 async def _post_init(application: Application) -> None:
     """Load the index once the token is known to work, and register the commands."""
-    state: BotState = application.bot_data[_STATE]
+    state: BotState = application.bot_data[STATE_KEY]
     if state.newsbot is None:
         state.newsbot = await asyncio.to_thread(open_newsbot, state.settings)
     await application.bot.set_my_commands(COMMANDS)
@@ -673,7 +366,7 @@ def build_application(
         builder = builder.base_url(api_base_url(base_url))
     application = builder.build()
     per_minute = settings.user_questions_per_minute
-    application.bot_data[_STATE] = BotState(
+    application.bot_data[STATE_KEY] = BotState(
         settings=settings,
         newsbot=newsbot,
         questions=QuestionLimiter(per_minute),
@@ -704,47 +397,6 @@ def api_base_url(url: str) -> str:
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"--api-base-url must start with http:// or https://, not {url!r}")
     return url if url.endswith("/bot") else f"{url}/bot"
-
-
-def check_token(token: str) -> str:
-    """The token without surrounding space; ConfigError (never showing it) if malformed."""
-    token = token.strip()
-    if not token:
-        raise ConfigError("no Telegram token: set TELEGRAM_BOT_TOKEN or pass --token-file PATH")
-    if not _TOKEN_FORMAT.fullmatch(token):
-        raise ConfigError(
-            "the Telegram token is malformed; it looks like 123456789:AAE…, as @BotFather gives it"
-        )
-    return token
-
-
-def scrub(text: str, token: str) -> str:
-    """`text` with the token replaced."""
-    return text.replace(token, REDACTED) if token else text
-
-
-@contextlib.contextmanager
-def redacted_logs(token: str) -> Iterator[None]:
-    """While active, no log record carries the token: not its message, nor its traceback."""
-    previous = logging.getLogRecordFactory()
-
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
-        with contextlib.suppress(Exception):  # a malformed record is logging's business
-            message = record.getMessage()
-            if token in message:
-                record.msg, record.args = scrub(message, token), None
-            if record.exc_info and record.exc_info[1] is not None:
-                trace = logging.Formatter().formatException(record.exc_info)
-                if token in trace:
-                    record.exc_text = scrub(trace, token)
-        return record
-
-    logging.setLogRecordFactory(factory)
-    try:
-        yield
-    finally:
-        logging.setLogRecordFactory(previous)
 
 
 async def _connect(application: Application) -> None:

@@ -24,15 +24,9 @@ from bot.config import Settings, load_settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError
 from bot.indexing import build_index
-from bot.telegram_bot import (
-    ALLOWED_UPDATES,
-    APOLOGY,
-    QuestionLimiter,
-    build_application,
-    redacted_logs,
-    run_bot,
-    strip_mentions,
-)
+from bot.telegram_bot import ALLOWED_UPDATES, APOLOGY, build_application, run_bot
+from bot.telegram_messages import strip_mentions
+from bot.telegram_token import redacted_logs
 from tests.fake_bot_api import BOT_USERNAME, FakeBotApi
 
 TOKEN = "987654321:AAF-secret_token_that_must_never_be_logged"
@@ -523,18 +517,6 @@ def test_newsbot_telegram_answers_then_stops_cleanly_on_a_signal(
     assert seconds < 5
     assert TOKEN not in stderr
     assert "Application started" in stderr  # the log is there, just without the token
-
-
-def test_question_limit_is_a_sliding_minute_and_warns_once_per_wait() -> None:
-    limiter = QuestionLimiter(per_minute=2)
-    verdicts = [limiter.check(1, now) for now in (0.0, 10.0, 20.0, 30.0)]
-    assert [v.allowed for v in verdicts] == [True, True, False, False]
-    assert [v.notify for v in verdicts[2:]] == [True, False]
-    assert verdicts[2].retry_in == pytest.approx(40.0)
-    assert limiter.check(2, 30.0).allowed  # another user has their own minute
-    assert limiter.check(1, 60.5).allowed  # the first question left the window
-    assert not limiter.check(1, 65.0).allowed
-    assert QuestionLimiter(per_minute=0).check(1, 0.0).allowed  # 0: no limit
 
 
 def test_telegram_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
