@@ -22,7 +22,7 @@ class Hit:
     """A retrieved chunk with its fused score and the evidence of each retriever."""
 
     chunk: int
-    score: float  # the mode's own score: cosine, BM25, or fused reciprocal rank
+    score: float  # the mode's own score: cosine, BM25, or the 0-1 normalised hybrid score
     dense: float  # cosine of question and chunk
     lexical: float  # BM25 score (0 when no query term matches)
     dense_rank: int  # 0-based rank among all chunks by cosine (the pool depth if deeper)
