@@ -188,7 +188,7 @@ def answer_question(
     pairs = candidate_features(retriever, asked, hits)
     scores = pairs.features @ SENTENCE_WEIGHTS
     best = int(np.argmax(scores))
-    confidence = answer_confidence(retriever, asked, hits, pairs, scores, best)
+    confidence = answer_confidence(confidence_features(retriever, asked, hits, pairs, scores, best))
     abstained = confidence < min_confidence
     answer_sentence = int(pairs.sentences[best])
     citations = _citations(
@@ -375,16 +375,8 @@ def confidence_features(
     )
 
 
-def answer_confidence(
-    retriever: Retriever,
-    asked: Question,
-    hits: list[Hit],
-    pairs: Candidates,
-    scores: np.ndarray,
-    best: int,
-) -> float:
+def answer_confidence(evidence: np.ndarray) -> float:
     """The estimated probability that the chosen sentence answers the question."""
-    evidence = confidence_features(retriever, asked, hits, pairs, scores, best)
     z = float(CONFIDENCE_BIAS + evidence @ CONFIDENCE_WEIGHTS)
     return float(1.0 / (1.0 + np.exp(-z)))
 
