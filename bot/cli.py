@@ -72,12 +72,8 @@ def open_bot(settings: Settings) -> Newsbot:
     from bot.engine import Newsbot
 
     bot = Newsbot.open(settings, build_if_missing=True, progress=_stderr_progress())
-    if changed := bot.changed_files():
-        typer.echo(
-            f"newsbot: warning: {len(changed)} corpus file(s) changed since the index was built "
-            f"({', '.join(changed[:3])}); run `newsbot index build`",
-            err=True,
-        )
+    if warning := bot.staleness_warning():
+        typer.echo(f"newsbot: warning: {warning}", err=True)
     return bot
 
 

@@ -14,7 +14,7 @@ from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
 from bot.indexing import Progress, build_index, corpus_changes
 from bot.retrieval import Retriever
-from bot.store import IndexData
+from bot.store import DocumentRecord, IndexData
 
 logger = logging.getLogger(__name__)
 _fallbacks_reported: set[Path] = set()  # builds whose missing ONNX encoder was already reported
@@ -97,9 +97,24 @@ class Newsbot:
     def manifest(self) -> dict[str, Any]:
         return self._retriever.data.manifest
 
+    @property
+    def documents(self) -> list[DocumentRecord]:
+        """The documents of the serving index, with their text as it was indexed."""
+        return self._retriever.data.documents
+
     def changed_files(self) -> list[str]:
         """Corpus files added, removed or edited since the serving index was built."""
         return corpus_changes(self.manifest, self.settings.corpus_dir)
+
+    def staleness_warning(self) -> str | None:
+        """One line for the user if the corpus changed since the index was built."""
+        changed = self.changed_files()
+        if not changed:
+            return None
+        return (
+            f"{len(changed)} corpus file(s) changed since the index was built "
+            f"({', '.join(changed[:3])}); {store.REBUILD_HINT}"
+        )
 
     def ask(
         self, question: str, *, top_k: int | None = None, retriever: str | None = None

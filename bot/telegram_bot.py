@@ -312,12 +312,8 @@ def open_newsbot(settings: Settings) -> Newsbot:
     """Load the index (building it when there is none yet) and warn if the corpus changed."""
     newsbot = Newsbot.open(settings, build_if_missing=True)
     newsbot.embedder  # noqa: B018 -- load the model now, not under the first questions
-    if changed := newsbot.changed_files():
-        logger.warning(
-            "%d corpus file(s) changed since the index was built (%s); run `newsbot index build`",
-            len(changed),
-            ", ".join(changed[:3]),
-        )
+    if warning := newsbot.staleness_warning():
+        logger.warning("%s", warning)
     return newsbot
 
 
