@@ -12,9 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.answering import Answer
 from bot.config import Settings
-from bot.corpus import load_corpus
 from bot.engine import Newsbot
-from bot.errors import NewsbotError
 from bot.lexical import STOPWORDS
 from bot.telegram_limits import QuestionLimiter
 
@@ -72,15 +70,11 @@ def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
 
 def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[str]:
     """Questions about people and organisations in the corpus that the index actually answers."""
-    try:
-        documents = load_corpus(newsbot.settings.corpus_dir).documents
-    except NewsbotError:
-        return []
     # (kind, question) -> mentions; people named with a role ("Ryan Ding, president of") first,
     # then organisations spelled out with their acronym, then bare acronyms.
     counts: dict[tuple[int, str], int] = defaultdict(int)
-    for document in documents:
-        body = document.text[document.body_start :]
+    for document in newsbot.documents:
+        body = document.text
         for name, role in _PERSON_WITH_ROLE.findall(body):
             if not {name.split()[0].lower(), role} & STOPWORDS:
                 counts[(0, f"Who is {name}?")] += 1
