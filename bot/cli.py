@@ -224,7 +224,7 @@ def telegram(
             except (OSError, UnicodeDecodeError) as error:
                 raise ConfigError(f"cannot read the token file {token_file}: {error}") from None
         settings = settings_from(corpus, index)
-        from bot.telegram_bot import run_bot
+        from bot.telegram.app import run_bot
 
         run_bot(token, settings, base_url=api_base_url)
 

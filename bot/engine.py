@@ -7,14 +7,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot import store
 from bot.answering import Answer, answer_question
 from bot.config import Settings
 from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
-from bot.indexing import Progress, build_index, corpus_changes
+from bot.indexing import Progress, build_index, corpus_changes, store
+from bot.indexing.store import DocumentRecord, IndexData
 from bot.retrieval import Retriever
-from bot.store import DocumentRecord, IndexData
 
 logger = logging.getLogger(__name__)
 _fallbacks_reported: set[Path] = set()  # builds whose missing ONNX encoder was already reported

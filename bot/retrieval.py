@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot.indexing.store import IndexData
 from bot.lexical import terms
-from bot.store import IndexData
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
 RRF_K = 60  # the constant of reciprocal-rank fusion (Cormack et al., 2009)

@@ -35,8 +35,8 @@ import benchlib
 
 from bot.config import load_settings
 from bot.engine import Newsbot
-from bot.telegram_bot import ALLOWED_UPDATES, build_application
-from bot.telegram_format import render_answer
+from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.format import render_answer
 from tests.fake_bot_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from bot import store
 from bot.engine import Newsbot, validate_question
+from bot.indexing import store
 from bot.onnx_embedding import (
     ENCODER_FILE,
     TOKENIZER_FILE,

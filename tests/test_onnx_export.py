@@ -6,9 +6,8 @@ import logging
 
 import pytest
 
-from bot import store
 from bot.engine import Newsbot
-from bot.indexing import build_index
+from bot.indexing import build_index, store
 from bot.onnx_embedding import ENCODER_FILE, OnnxEmbedder, sha256_file
 from bot.onnx_export import cache_dir
 

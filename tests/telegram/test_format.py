@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.answering import Answer, Citation
-from bot.telegram_format import (
+from bot.telegram.format import (
     ABSTENTION,
     MAX_MESSAGE_CHARS,
     NOTHING_CLOSE,

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import store
 from bot.engine import Newsbot
 from bot.errors import CorpusError, IndexMissingError, IndexUnusableError
-from bot.indexing import build_index, index_status
+from bot.indexing import build_index, index_status, store
 
 ARTICLE_A = (
     "Port strike\n\nDock workers in Rotterdam walked out on Tuesday over pay. "

@@ -14,7 +14,7 @@ from bot.answering import Answer
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.lexical import STOPWORDS
-from bot.telegram_limits import QuestionLimiter
+from bot.telegram.limits import QuestionLimiter
 
 ANSWER_CACHE_SIZE = 2000
 EXAMPLE_QUESTIONS = 3

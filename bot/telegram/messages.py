@@ -13,7 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import filters
 
 from bot.answering import Answer
-from bot.telegram_format import render_inline
+from bot.telegram.format import render_inline
 
 TYPING_AFTER_SECONDS = 0.5  # quicker answers need no "typing…"
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing…" for 5 s

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.corpus import Document
-from bot.segment import Span, paragraphs, sentences
+from bot.indexing.corpus import Document
+from bot.indexing.segment import Span, paragraphs, sentences
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bot import store
-from bot.chunking import Chunk, Sentence, chunk_sentences, sentence_table
 from bot.config import Settings
-from bot.corpus import file_hashes, load_corpus
 from bot.embedding import Embedder
 from bot.errors import IndexMissingError, NewsbotError
+from bot.indexing import store
+from bot.indexing.chunking import Chunk, Sentence, chunk_sentences, sentence_table
+from bot.indexing.corpus import file_hashes, load_corpus
 
 if TYPE_CHECKING:
     from bot.onnx_export import QueryEncoderFiles

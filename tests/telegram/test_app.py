@@ -24,9 +24,9 @@ from bot.config import Settings, load_settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError
 from bot.indexing import build_index
-from bot.telegram_bot import ALLOWED_UPDATES, APOLOGY, build_application, run_bot
-from bot.telegram_messages import strip_mentions
-from bot.telegram_token import redacted_logs
+from bot.telegram.app import ALLOWED_UPDATES, APOLOGY, build_application, run_bot
+from bot.telegram.messages import strip_mentions
+from bot.telegram.token import redacted_logs
 from tests.fake_bot_api import BOT_USERNAME, FakeBotApi
 
 TOKEN = "987654321:AAF-secret_token_that_must_never_be_logged"

@@ -1,6 +1,6 @@
 """Sentence and paragraph splitting keeps exact offsets and respects abbreviations."""
 
-from bot.segment import paragraphs, sentences
+from bot.indexing.segment import paragraphs, sentences
 
 
 def texts(text: str, spans: list[tuple[int, int]]) -> list[str]:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import load_corpus
 from bot.errors import CorpusError
+from bot.indexing.corpus import load_corpus
 
 ARTICLE = "Body sentence one. Body sentence two.\n\nSecond paragraph here.\n"
 

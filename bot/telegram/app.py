@@ -43,9 +43,9 @@ from bot.answering import Answer
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
-from bot.telegram_format import callback_data, render_answer, render_sources
-from bot.telegram_limits import ChatOrderedUpdateProcessor, FloodLimiter, QuestionLimiter
-from bot.telegram_messages import (
+from bot.telegram.format import callback_data, render_answer, render_sources
+from bot.telegram.limits import ChatOrderedUpdateProcessor, FloodLimiter, QuestionLimiter
+from bot.telegram.messages import (
     ADDRESSED_TO_BOT,
     INLINE_RESULTS,
     inline_notice,
@@ -54,8 +54,8 @@ from bot.telegram_messages import (
     strip_mentions,
     typing,
 )
-from bot.telegram_state import STATE_KEY, BotState, current_examples, state_of
-from bot.telegram_token import check_token, redacted_logs, scrub
+from bot.telegram.state import STATE_KEY, BotState, current_examples, state_of
+from bot.telegram.token import check_token, redacted_logs, scrub
 
 logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and the URL carries the bot token.

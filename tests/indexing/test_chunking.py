@@ -2,14 +2,13 @@
 
 from pathlib import Path
 
-from bot.chunking import chunk_sentences, sentence_table
-from bot.corpus import load_corpus
-
-REPO = Path(__file__).resolve().parent.parent
+from bot.indexing.chunking import chunk_sentences, sentence_table
+from bot.indexing.corpus import load_corpus
+from tests.conftest import SEED_CORPUS
 
 
 def test_every_sentence_and_chunk_of_the_seed_article_maps_back_to_the_file() -> None:
-    corpus = load_corpus(REPO / "corpus")
+    corpus = load_corpus(SEED_CORPUS)
     for number, document in enumerate(corpus.documents):
         file_text = open(document.path, encoding="utf-8").read()  # noqa: SIM115
         table = sentence_table(number, document)

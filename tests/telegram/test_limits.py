@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.telegram_limits import QuestionLimiter
+from bot.telegram.limits import QuestionLimiter
 
 
 def test_question_limit_is_a_sliding_minute_and_warns_once_per_wait() -> None:
