@@ -7,7 +7,9 @@ need them, so `newsbot --help` and `newsbot index status` start instantly.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.config import Settings, load_settings
+from bot.config import Settings, check_top_k, load_settings
 from bot.errors import ConfigError, NewsbotError, QuestionError
 
 if TYPE_CHECKING:
@@ -39,25 +41,72 @@ IndexOption = Annotated[
     Path | None,
     typer.Option("--index", help="Index directory [env NEWSBOT_INDEX; default: index/]."),
 ]
-TopKOption = Annotated[
-    int | None, typer.Option("--top-k", min=1, max=20, help="Citations to show [3].")
-]
+TopKOption = Annotated[int | None, typer.Option("--top-k", help="Citations to show, 1-20 [3].")]
 RetrieverOption = Annotated[
     str | None,
     typer.Option("--retriever", help="dense, bm25 or hybrid [hybrid]."),
 ]
 
 
+# C0 and C1 control characters (and DEL), except newline and tab: corpus text, file names and
+# questions must never drive the terminal (clear the screen, set its title, move the cursor).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_C1 = re.compile(r"[\x7f-\x9f]")
+ANSWER_SHOWN_CHARS = 500  # an answer sentence longer than this is cut, with an ellipsis
+PASSAGE_SHOWN_CHARS = 1200  # so is a cited passage in `ask` (in full in /sources and JSON)
+
+
+def safe(text: str) -> str:
+    """`text` for a terminal: control characters shown as visible escapes such as `\\x1b`."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def json_line(data: object) -> str:
+    """One JSON line; C1 controls escaped too (`json` escapes only C0), so no byte drives a
+    terminal the output is shown on."""
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
+
+
+def echo_error(message: str) -> None:
+    """`newsbot: error: ...` on stderr, one line."""
+    typer.echo(f"newsbot: error: {safe(' '.join(str(message).split()))}", err=True)
+
+
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn a NewsbotError into one line on stderr and exit status 1; Ctrl-C into 130."""
+    """Turn a NewsbotError (or a full disk) into one line on stderr and exit status 1; Ctrl-C
+    into 130."""
     try:
         yield
     except NewsbotError as error:
-        typer.echo(f"newsbot: error: {error}", err=True)
+        echo_error(str(error))
+        raise typer.Exit(1) from None
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        where = f" on {error.filename}" if error.filename else ""
+        echo_error(f"no space left{where}; free some disk space and try again")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+
+
+def undecodable(text: str) -> QuestionError | None:
+    """An error for text carrying bytes that were not UTF-8 (as surrogate escapes), else None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return QuestionError(
+            f"the question is not valid UTF-8 (character {error.start + 1}); ask it in UTF-8 text"
+        )
+    return None
+
+
+def _lenient_stdin() -> None:
+    """Read stdin with undecodable bytes kept as surrogate escapes, so one bad line is an
+    error in place rather than the end of the batch or the chat."""
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        sys.stdin.reconfigure(errors="surrogateescape")
 
 
 def settings_from(
@@ -73,7 +122,7 @@ def open_bot(settings: Settings) -> Newsbot:
 
     bot = Newsbot.open(settings, build_if_missing=True, progress=_stderr_progress())
     if warning := bot.staleness_warning():
-        typer.echo(f"newsbot: warning: {warning}", err=True)
+        typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
     return bot
 
 
@@ -93,27 +142,32 @@ def ask(
     """Answer a question with cited passages."""
     with user_errors():
         settings = settings_from(corpus, index, retriever)
+        check_top_k(top_k)
         if question == "-":
+            _lenient_stdin()
             questions = [line.strip() for line in sys.stdin if line.strip()]
         else:
             from bot.engine import validate_question
 
+            if problem := undecodable(question):
+                raise problem
             questions = [validate_question(question, settings.max_question_chars)]
         bot = open_bot(settings)
         failures = 0
         for text in questions:
             try:
+                if problem := undecodable(text):
+                    raise problem
                 answer = bot.ask(text, top_k=top_k)
             except QuestionError as error:  # one bad line must not stop a batch
                 failures += 1
-                typer.echo(f"newsbot: error: {error}", err=True)
+                echo_error(str(error))
                 if json_output:
-                    typer.echo(
-                        json.dumps({"question": text, "error": str(error)}, ensure_ascii=False)
-                    )
+                    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                    typer.echo(json_line({"question": shown, "error": str(error)}))
                 continue
             if json_output:
-                typer.echo(json.dumps(answer.to_json(), ensure_ascii=False))
+                typer.echo(json_line(answer.to_json()))
             else:
                 print_answer(answer)
         if failures:
@@ -129,7 +183,9 @@ def chat(
 ) -> None:
     """Ask questions interactively (/sources, /help, /quit or Ctrl-D)."""
     with user_errors():
+        check_top_k(top_k)
         bot = open_bot(settings_from(corpus, index, retriever))
+    _lenient_stdin()
     interactive = sys.stdin.isatty()
     if interactive:
         _enable_history()
@@ -158,9 +214,11 @@ def chat(
                 print_sources(last)
         else:
             try:
+                if problem := undecodable(line):
+                    raise problem
                 last = bot.ask(line, top_k=top_k)
             except NewsbotError as error:
-                typer.echo(f"newsbot: {error}", err=True)
+                typer.echo(f"newsbot: {safe(str(error))}", err=True)
                 continue
             print_answer(last)
 
@@ -190,7 +248,7 @@ def eval_command(
         )
         report = evaluation.report(results)
     if json_output:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False))
+        typer.echo(json_line(report.to_json()))
     else:
         typer.echo(evaluation.format_report(report, settings.retriever))
 
@@ -252,7 +310,7 @@ def index_build(
 
         report = build_index(settings, progress=_stderr_progress())
         for warning in report.warnings:
-            typer.echo(f"newsbot: warning: {warning}", err=True)
+            typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
         typer.echo(
             f"Indexed {report.documents} document(s): {report.chunks} chunks, "
             f"{report.sentences} sentences in {report.seconds:.1f} s -> {settings.index_dir}"
@@ -283,7 +341,8 @@ def index_status_command(corpus: CorpusOption = None, index: IndexOption = None)
             typer.echo("questions: encoded with sentence-transformers; rebuild for a fast start")
         if status.stale:
             typer.echo(
-                f"corpus changed since: {', '.join(status.changed_files)}; run `newsbot index build`"
+                f"corpus changed since: {safe(', '.join(status.changed_files))}; "
+                "run `newsbot index build`"
             )
         else:
             typer.echo("corpus unchanged since the build")
@@ -297,20 +356,26 @@ def print_answer(answer: Answer) -> None:
         if answer.citations:
             console.print("Closest I found:")
     else:
-        console.print(answer.answer, style="bold", markup=False, highlight=False)
+        console.print(
+            safe(_clip(answer.answer, ANSWER_SHOWN_CHARS)),
+            style="bold",
+            markup=False,
+            highlight=False,
+        )
     console.print(f"(confidence {answer.confidence:.2f})", style="dim")
     for citation in answer.citations:
         console.print()
         console.print(
-            f"[{citation.rank}] {citation.title}, paragraph {citation.paragraph} "
-            f"({Path(citation.path).name}, chars {citation.start}-{citation.end})",
+            safe(
+                f"[{citation.rank}] {citation.title}, paragraph {citation.paragraph} "
+                f"({Path(citation.path).name}, chars {citation.start}-{citation.end})"
+            ),
             style="cyan",
             markup=False,
             highlight=False,
         )
-        console.print(
-            _highlighted(citation.text, citation.highlight, plain=not console.is_terminal)
-        )
+        text, span = _window(citation.text, citation.highlight, PASSAGE_SHOWN_CHARS)
+        console.print(_highlighted(text, span, plain=not console.is_terminal))
 
 
 def print_sources(answer: Answer) -> None:
@@ -318,16 +383,22 @@ def print_sources(answer: Answer) -> None:
     console = _console()
     for citation in answer.citations:
         console.print(
-            f"[{citation.rank}] {citation.title}", style="cyan", markup=False, highlight=False
+            safe(f"[{citation.rank}] {citation.title}"), style="cyan", markup=False, highlight=False
         )
         console.print(
-            f"    {citation.path}, paragraph {citation.paragraph}, chars {citation.start}-{citation.end}",
+            safe(
+                f"    {citation.path}, paragraph {citation.paragraph}, "
+                f"chars {citation.start}-{citation.end}"
+            ),
             markup=False,
             highlight=False,
         )
         for other in citation.also_in:
             console.print(
-                f"    also in {other['title']} ({other['doc_id']}), paragraph {other['paragraph']}",
+                safe(
+                    f"    also in {other['title']} ({other['doc_id']}), "
+                    f"paragraph {other['paragraph']}"
+                ),
                 markup=False,
                 highlight=False,
             )
@@ -338,16 +409,44 @@ def print_sources(answer: Answer) -> None:
 
 
 def _highlighted(text: str, span: tuple[int, int] | None, plain: bool):
+    """`text` made safe for a terminal, with `span` in bold (or between `**` when piped)."""
     from rich.text import Text
 
     if span is None:
-        return Text(text)
-    start, end = span
+        return Text(safe(text))
+    before, inside, after = (
+        safe(part) for part in (text[: span[0]], text[slice(*span)], text[span[1] :])
+    )
     if plain:
-        return Text(f"{text[:start]}**{text[start:end]}**{text[end:]}")
-    rendered = Text(text)
-    rendered.stylize("bold yellow", start, end)
+        return Text(f"{before}**{inside}**{after}")
+    rendered = Text(before + inside + after)
+    rendered.stylize("bold yellow", len(before), len(before) + len(inside))
     return rendered
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text`, or its first `limit` characters cut at a space, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text.rfind(" ", limit // 2, limit)
+    return text[: cut if cut > 0 else limit].rstrip() + " …"
+
+
+def _window(
+    text: str, span: tuple[int, int] | None, limit: int
+) -> tuple[str, tuple[int, int] | None]:
+    """At most about `limit` characters of `text` from the highlight on, with ellipses; the
+    highlight clipped to what is shown."""
+    if len(text) <= limit:
+        return text, span
+    start = max(0, span[0] - limit // 5) if span else 0
+    shown = text[start : start + limit]
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if start + limit < len(text) else ""
+    local = None
+    if span is not None:
+        local = (span[0] - start + len(prefix), min(span[1] - start, len(shown)) + len(prefix))
+    return prefix + shown + suffix, local
 
 
 def _console():

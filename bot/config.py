@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -44,6 +45,9 @@ class Settings:
     # ids it answers in (empty: every chat); env NEWSBOT_ALLOWED_CHATS is comma-separated.
     user_questions_per_minute: int = 10
     allowed_chats: tuple[int, ...] = ()
+    # Corpus files that are symbolic links to files outside the corpus directory are skipped
+    # with a warning unless this is true (linked directories are never followed).
+    follow_symlinks: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings)."""
@@ -116,13 +120,17 @@ def _coerce(values: dict[str, Any]) -> Settings:
             raise ConfigError(f"unknown setting {name!r}; known: {', '.join(sorted(kinds))}")
         default = getattr(defaults, name)
         try:
-            if isinstance(default, Path):
+            if isinstance(default, bool):
+                typed[name] = _bool(raw)
+            elif isinstance(default, Path):
                 typed[name] = Path(raw).expanduser().resolve()
             elif isinstance(default, tuple):
                 typed[name] = _int_tuple(raw)
+            elif isinstance(default, int) and isinstance(raw, float):
+                raise ValueError(raw)  # TOML 2.5 for an integer setting
             else:
                 typed[name] = type(default)(raw)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             kind = (
                 "a comma-separated list of integers"
                 if isinstance(default, tuple)
@@ -134,7 +142,42 @@ def _coerce(values: dict[str, Any]) -> Settings:
     return settings
 
 
+MAX_TOP_K = 20
+# Integer settings and their (inclusive) ranges; None means no upper bound.
+INT_RANGES: dict[str, tuple[int, int | None]] = {
+    "chunk_sentences": (1, 50),
+    "chunk_overlap": (0, 49),
+    "chunk_max_chars": (50, 100_000),
+    "top_k": (1, MAX_TOP_K),
+    "candidates": (1, 1000),
+    "max_question_chars": (1, 100_000),
+    "embed_batch_size": (1, 4096),
+    "user_questions_per_minute": (0, 100_000),
+}
+
+
+def check_top_k(top_k: int | None) -> int | None:
+    """`--top-k` as given, or `ConfigError` outside 1 to 20."""
+    if top_k is not None and not 1 <= top_k <= MAX_TOP_K:
+        raise ConfigError(f"--top-k must be between 1 and {MAX_TOP_K}, got {top_k}")
+    return top_k
+
+
 def _validate(settings: Settings) -> None:
+    """Every setting within its range, or one `ConfigError` line saying which and why."""
+    for name, (low, high) in INT_RANGES.items():
+        value = getattr(settings, name)
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+            raise ConfigError(f"setting {name!r} must be {bound}, got {value}")
+    if not (math.isfinite(settings.min_confidence) and 0.0 <= settings.min_confidence <= 1.0):
+        raise ConfigError(
+            f"setting 'min_confidence' must be a number between 0 and 1, got {settings.min_confidence}"
+        )
+    for name in ("corpus_dir", "index_dir"):
+        path = getattr(settings, name)
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"setting {name!r} must be a directory, but {path} is a file")
     if settings.retriever not in ("dense", "bm25", "hybrid"):
         raise ConfigError(f"retriever must be dense, bm25 or hybrid, not {settings.retriever!r}")
     if settings.chunk_sentences < 1 or not 0 <= settings.chunk_overlap < settings.chunk_sentences:
@@ -143,6 +186,18 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("need top_k >= 1 and candidates >= top_k")
     if settings.user_questions_per_minute < 0:
         raise ConfigError("user_questions_per_minute must be >= 0 (0 means no limit)")
+
+
+def _bool(raw: Any) -> bool:
+    """A boolean from TOML, or from env text such as 1/0, true/false, yes/no, on/off."""
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
 
 
 def _int_tuple(raw: Any) -> tuple[int, ...]:

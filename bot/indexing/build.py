@@ -49,7 +49,7 @@ def build_index(
     """Read the corpus, chunk, embed and publish a new index atomically."""
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    corpus = load_corpus(settings.corpus_dir)
+    corpus = load_corpus(settings.corpus_dir, settings.follow_symlinks)
     report("reading", len(corpus.documents), len(corpus.documents))
 
     sentences: list[Sentence] = []
@@ -218,7 +218,8 @@ def index_status(settings: Settings) -> IndexStatus:
 def corpus_changes(manifest: dict[str, Any], corpus_dir: Path) -> list[str]:
     """doc_ids added, removed or edited since the index was built."""
     try:
-        now = file_hashes(corpus_dir)
+        follow = bool(manifest.get("settings", {}).get("follow_symlinks", False))
+        now = file_hashes(corpus_dir, follow)
     except NewsbotError:
         return sorted(manifest.get("files", {}))
     before = manifest.get("files", {})

@@ -1,8 +1,16 @@
-"""Reading the corpus: `.txt` and `.md` articles with optional front matter."""
+"""Reading the corpus: `.txt` and `.md` articles with optional front matter.
+
+The corpus is untrusted input. Symbolic links that leave the corpus root are not followed
+unless the `follow_symlinks` setting says so; linked directories, loops, dangling links and
+unreadable directories are skipped with a warning. A file that cannot be read is named in
+one line; a file that vanishes while it is read is skipped with a warning.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +21,7 @@ SUPPORTED_SUFFIXES = (".txt", ".md")
 FRONT_MATTER_KEYS = ("title", "source", "url", "published")
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _HEADLINE_MAX_CHARS = 200
+UNREADABLE = "unreadable"  # what `file_hashes` records for a file it cannot read
 
 
 @dataclass(frozen=True)
@@ -39,34 +48,130 @@ class Corpus:
     warnings: list[str] = field(default_factory=list)
 
 
-def corpus_files(corpus_dir: Path) -> tuple[list[Path], list[Path]]:
-    """(supported files, skipped files) under `corpus_dir`, sorted, hidden files ignored."""
+@dataclass
+class CorpusScan:
+    """What a walk of the corpus found: articles to read, other files, and what was skipped."""
+
+    supported: list[Path]
+    skipped: list[Path]
+    warnings: list[str]
+
+
+def scan_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> CorpusScan:
+    """Walk `corpus_dir` without following links out of it; hidden files are ignored."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
-    supported, skipped = [], []
-    for path in sorted(corpus_dir.rglob("*")):
-        relative = path.relative_to(corpus_dir)
-        if not path.is_file() or any(part.startswith(".") for part in relative.parts):
+    root = corpus_dir.resolve()
+    scan = CorpusScan([], [], [])
+
+    def unreadable_dir(error: OSError) -> None:
+        name = _relative(corpus_dir, Path(error.filename or corpus_dir))
+        if error.errno != errno.ENOENT:  # a directory removed while walking is simply gone
+            scan.warnings.append(f"skipped directory {name}: {_reason(error)}")
+
+    for folder, dirs, files in os.walk(corpus_dir, onerror=unreadable_dir):
+        base = Path(folder)
+        for name in sorted(dirs):
+            path = base / name
+            if name.startswith("."):
+                dirs.remove(name)
+            elif path.is_symlink():
+                dirs.remove(name)
+                scan.warnings.append(
+                    f"skipped {_relative(corpus_dir, path)}: a symbolic link to a directory "
+                    "(linked directories are never followed)"
+                )
+        dirs.sort()
+        for name in sorted(files):
+            if name.startswith("."):
+                continue
+            path = base / name
+            if path.is_symlink() and not _link_allowed(
+                path, root, follow_symlinks, scan, corpus_dir
+            ):
+                continue
+            if not path.is_file():
+                continue  # sockets, fifos, devices
+            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+                scan.supported.append(path)
+            else:
+                scan.skipped.append(path)
+    scan.supported.sort()
+    scan.skipped.sort()
+    return scan
+
+
+def _link_allowed(path: Path, root: Path, follow: bool, scan: CorpusScan, corpus_dir: Path) -> bool:
+    """Whether to read the file a symbolic link points to; a warning says why not."""
+    name = _relative(corpus_dir, path)
+    try:
+        target = path.resolve(strict=True)
+    except RuntimeError:
+        scan.warnings.append(f"skipped {name}: a symbolic link loop")
+        return False
+    except OSError:
+        scan.warnings.append(f"skipped {name}: a dangling symbolic link")
+        return False
+    if target.is_dir():
+        scan.warnings.append(f"skipped {name}: a symbolic link to a directory")
+        return False
+    if not target.is_relative_to(root) and not follow:
+        scan.warnings.append(
+            f"skipped {name}: a symbolic link that leaves the corpus directory "
+            "(set follow_symlinks = true, env NEWSBOT_FOLLOW_SYMLINKS=1, to read it)"
+        )
+        return False
+    return True
+
+
+def corpus_files(corpus_dir: Path, follow_symlinks: bool = False) -> tuple[list[Path], list[Path]]:
+    """(supported files, skipped files) under `corpus_dir`, sorted, hidden files ignored."""
+    scan = scan_corpus(corpus_dir, follow_symlinks)
+    return scan.supported, scan.skipped
+
+
+def file_hashes(corpus_dir: Path, follow_symlinks: bool = False) -> dict[str, str]:
+    """doc_id -> sha256 of every file a build would index: what an index records to detect a
+    stale corpus. Empty articles are left out (a build skips them too); a file that cannot be
+    read counts as `UNREADABLE`, so it shows as changed, and a file that vanished is left out.
+    Never raises for a single file: the staleness check must not stop an answer."""
+    hashes = {}
+    for path in scan_corpus(corpus_dir, follow_symlinks).supported:
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
             continue
-        (supported if path.suffix.lower() in SUPPORTED_SUFFIXES else skipped).append(path)
-    return supported, skipped
+        except OSError:
+            hashes[_doc_id(corpus_dir, path)] = UNREADABLE
+            continue
+        if _is_empty_article(raw):
+            continue
+        hashes[_doc_id(corpus_dir, path)] = hashlib.sha256(raw).hexdigest()
+    return hashes
 
 
-def file_hashes(corpus_dir: Path) -> dict[str, str]:
-    """doc_id -> sha256 of every supported file: what an index records to detect a stale corpus."""
-    supported, _ = corpus_files(corpus_dir)
-    return {_doc_id(corpus_dir, p): hashlib.sha256(p.read_bytes()).hexdigest() for p in supported}
+def load_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> Corpus:
+    """Load every `.txt`/`.md` file; raise `CorpusError` naming the first unreadable one.
 
-
-def load_corpus(corpus_dir: Path) -> Corpus:
-    """Load every `.txt`/`.md` file; raise `CorpusError` naming the first unreadable one."""
-    supported, skipped = corpus_files(corpus_dir)
-    warnings = [
-        f"skipped {p.relative_to(corpus_dir)}: only {', '.join(SUPPORTED_SUFFIXES)} files are read"
-        for p in skipped
+    Empty and whitespace-only articles (front matter alone included) are skipped with a
+    warning; files that vanish while the corpus is read are skipped with a warning too."""
+    scan = scan_corpus(corpus_dir, follow_symlinks)
+    warnings = list(scan.warnings)
+    warnings += [
+        f"skipped {_relative(corpus_dir, p)}: only {', '.join(SUPPORTED_SUFFIXES)} files are read"
+        for p in scan.skipped
     ]
-    documents = [load_document(corpus_dir, path) for path in supported]
-    documents = [doc for doc in documents if doc.text[doc.body_start :].strip()]
+    documents = []
+    for path in scan.supported:
+        try:
+            document = load_document(corpus_dir, path)
+        except FileNotFoundError:
+            warnings.append(f"skipped {_relative(corpus_dir, path)}: it was removed while reading")
+            continue
+        if document.text[document.body_start :].strip():
+            documents.append(document)
+        else:
+            warnings.append(f"skipped {document.doc_id}: it is empty (no text to index)")
     if not documents:
         raise CorpusError(f"corpus directory {corpus_dir} has no non-empty .txt or .md articles")
     return Corpus(documents, warnings)
@@ -74,16 +179,22 @@ def load_corpus(corpus_dir: Path) -> Corpus:
 
 def load_document(corpus_dir: Path, path: Path) -> Document:
     """Read one article, its front matter and its headline."""
-    raw = path.read_bytes()
-    name = path.relative_to(corpus_dir)
+    name = _relative(corpus_dir, path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise
+    except OSError as error:
+        raise CorpusError(f"cannot read corpus file {name}: {_reason(error)}") from None
     if b"\x00" in raw[:8192]:
         raise CorpusError(f"corpus file {name} looks binary (it contains NUL bytes)")
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CorpusError(f"corpus file {name} is not valid UTF-8 (byte {exc.start})") from None
-    # Offsets are promised into the text as Python's text mode reads it (universal newlines).
-    text = path.read_text(encoding="utf-8")
+    # Offsets are promised into the text as Python's text mode reads it (universal newlines),
+    # decoded from the very bytes that were checked and hashed.
+    text = _text_mode(raw)
     meta, body_start = _front_matter(text)
     title = meta.get("title", "")
     if not title:
@@ -101,8 +212,36 @@ def load_document(corpus_dir: Path, path: Path) -> Document:
     )
 
 
+def _text_mode(raw: bytes) -> str:
+    """`raw` decoded as `open(path, encoding="utf-8").read()` would decode it."""
+    return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _is_empty_article(raw: bytes) -> bool:
+    """True for a file with no text to index (blank, or front matter alone)."""
+    if raw.strip():
+        try:
+            text = _text_mode(raw)
+        except UnicodeDecodeError:
+            return False  # not empty: the build reports it
+        _, body_start = _front_matter(text)
+        return not text[body_start:].strip()
+    return True
+
+
 def _doc_id(corpus_dir: Path, path: Path) -> str:
     return path.relative_to(corpus_dir).as_posix()
+
+
+def _relative(corpus_dir: Path, path: Path) -> str:
+    try:
+        return path.relative_to(corpus_dir).as_posix() or "."
+    except ValueError:
+        return str(path)
+
+
+def _reason(error: OSError) -> str:
+    return (error.strerror or type(error).__name__).lower()
 
 
 def _front_matter(text: str) -> tuple[dict[str, str], int]:
