@@ -1,14 +1,16 @@
 """Exporting the reference MiniLM to ONNX at index build time, for the lean query path.
 
-Needs torch (the build loads sentence-transformers anyway); never imported on the query path.
-The export is cached by the checksum of the weights, the torch version and `EXPORT_VERSION`
-under ~/.cache/newsbot/onnx, so a rebuild copies a verified file instead of re-exporting.
+Exporting needs torch; never imported on the query path. The export (model and tokenizer) is
+cached by the checksum of the weights, the torch and transformers versions and
+`EXPORT_VERSION` under ~/.cache/newsbot/onnx, so a rebuild copies verified files instead, and
+then needs neither torch nor sentence-transformers: the build embeds with the same encoder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -20,10 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from bot.embedding import SentenceTransformerEmbedder
+from bot.embedding import SentenceTransformerEmbedder, packaged_model_path
 from bot.onnx_embedding import ENCODER_FILE, TOKENIZER_FILE, OnnxEmbedder, sha256_file
 
-EXPORT_VERSION = 1  # bump whenever the export below changes what it writes
+EXPORT_VERSION = 2  # bump whenever the export below changes what it writes
 OPSET = 17
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 # Checked right after a fresh export: the file ships only if it reproduces the reference.
@@ -50,41 +52,50 @@ def cache_dir() -> Path:
 
 
 def prepare_query_encoder(
-    embedder: SentenceTransformerEmbedder, scratch: Path
+    embedder: SentenceTransformerEmbedder | None, scratch: Path
 ) -> QueryEncoderFiles:
-    """ONNX model and tokenizer for `embedder`'s weights: cached if verified, else exported now.
+    """ONNX model and tokenizer for the packaged MiniLM (or `embedder`'s weights): copied from
+    the cache if verified, else exported now.
 
-    Files that must be written are written to `scratch`. Raises `ExportError`.
+    A cached export needs no torch and no sentence-transformers; a fresh one loads `embedder`
+    (the reference model when None). Files are written to `scratch`. Raises `ExportError`.
     """
     started = time.perf_counter()
     model = scratch / ENCODER_FILE
     tokenizer = scratch / TOKENIZER_FILE
     try:
-        import torch
-
-        _check_pipeline(embedder)
-        key = _cache_key(embedder, torch.__version__)
-        _save_tokenizer(embedder, tokenizer)
-        model_sha256 = _copy_from_cache(key, model)
-        from_cache = model_sha256 is not None
-        if model_sha256 is None:
+        model_path = embedder.model_path if embedder is not None else packaged_model_path()
+        torch_version = importlib.metadata.version("torch")
+        key = _cache_key(model_path, torch_version)
+        cached = _copy_from_cache(key, model, tokenizer)
+        if cached is None:
+            if embedder is None:
+                embedder = SentenceTransformerEmbedder(model_path)
+            _check_pipeline(embedder)
+            _save_tokenizer(embedder, tokenizer)
             _export(embedder, model)
             _check_parity(embedder, model, tokenizer)
-            model_sha256 = sha256_file(model)
-            _store_in_cache(key, model, model_sha256)
+            cached = {
+                "sha256": sha256_file(model),
+                "tokenizer_sha256": sha256_file(tokenizer),
+                "max_seq_length": int(embedder.model.max_seq_length),
+                "dimension": int(embedder.dimension),
+            }
+            _store_in_cache(key, model, tokenizer, cached)
     except ExportError:
         raise
     except Exception as exc:  # the exporter raises many kinds; any of them means no encoder
         raise ExportError(f"ONNX export failed ({type(exc).__name__}: {exc})") from None
     manifest = {
         "runtime": "onnxruntime",
-        "model": {"file": ENCODER_FILE, "sha256": model_sha256},
-        "tokenizer": {"file": TOKENIZER_FILE, "sha256": sha256_file(tokenizer)},
-        "max_seq_length": int(embedder.model.max_seq_length),
+        "model": {"file": ENCODER_FILE, "sha256": cached["sha256"]},
+        "tokenizer": {"file": TOKENIZER_FILE, "sha256": cached["tokenizer_sha256"]},
+        "max_seq_length": cached["max_seq_length"],
+        "dimension": cached["dimension"],
         "pooling": "mean",
-        "exporter": f"torch {torch.__version__} torchscript opset {OPSET} v{EXPORT_VERSION}",
+        "exporter": f"torch {torch_version} torchscript opset {OPSET} v{EXPORT_VERSION}",
         "cache_key": key,
-        "from_cache": from_cache,
+        "from_cache": cached.get("from_cache", False),
         "seconds": round(time.perf_counter() - started, 3),
     }
     return QueryEncoderFiles(manifest, {ENCODER_FILE: model, TOKENIZER_FILE: tokenizer})
@@ -109,10 +120,13 @@ def _check_pipeline(embedder: SentenceTransformerEmbedder) -> None:
         raise ExportError("cannot export a model that lower-cases outside its tokenizer")
 
 
-def _cache_key(embedder: SentenceTransformerEmbedder, torch_version: str) -> str:
+def _cache_key(model_path: Path, torch_version: str) -> str:
+    """The weights' checksums, the torch and transformers versions, and the export's own."""
     digest = hashlib.sha256(f"{EXPORT_VERSION}|{OPSET}|{torch_version}".encode())
-    for path in sorted(p for p in embedder.model_path.rglob("*") if p.is_file()):
-        digest.update(f"{path.relative_to(embedder.model_path)}|{sha256_file(path)}".encode())
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+        digest.update(importlib.metadata.version("transformers").encode())
+    for path in sorted(p for p in model_path.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(model_path)}|{sha256_file(path)}".encode())
     return digest.hexdigest()[:32]
 
 
@@ -172,26 +186,34 @@ def _check_parity(embedder: SentenceTransformerEmbedder, model: Path, tokenizer:
         )
 
 
-def _copy_from_cache(key: str, target: Path) -> str | None:
-    """Copy the cached export for `key` to `target`; its SHA-256 if the copy is intact, else None."""
+def _copy_from_cache(key: str, model: Path, tokenizer: Path) -> dict[str, Any] | None:
+    """Copy the cached export for `key`; its record if both copies are intact, else None."""
     try:
-        recorded = json.loads((cache_dir() / f"{key}.json").read_text(encoding="utf-8"))["sha256"]
-        shutil.copyfile(cache_dir() / f"{key}.onnx", target)
+        record = json.loads((cache_dir() / f"{key}.json").read_text(encoding="utf-8"))
+        shutil.copyfile(cache_dir() / f"{key}.onnx", model)
+        shutil.copyfile(cache_dir() / f"{key}.tokenizer.json", tokenizer)
+        intact = (
+            sha256_file(model) == record["sha256"]
+            and sha256_file(tokenizer) == record["tokenizer_sha256"]
+        )
+        record["max_seq_length"] = int(record["max_seq_length"])
+        record["dimension"] = int(record["dimension"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return recorded if sha256_file(target) == recorded else None
+    return {**record, "from_cache": True} if intact else None
 
 
-def _store_in_cache(key: str, model: Path, sha256: str) -> None:
+def _store_in_cache(key: str, model: Path, tokenizer: Path, record: dict[str, Any]) -> None:
     """Best effort: an unwritable cache only means the next build exports again."""
     directory = cache_dir()
     partial = directory / f".{key}.{os.getpid()}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(model, partial)
-        os.replace(partial, directory / f"{key}.onnx")
-        partial.write_text(json.dumps({"sha256": sha256}), encoding="utf-8")
-        os.replace(partial, directory / f"{key}.json")
+        for source, name in ((model, f"{key}.onnx"), (tokenizer, f"{key}.tokenizer.json")):
+            shutil.copyfile(source, partial)
+            os.replace(partial, directory / name)
+        partial.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(partial, directory / f"{key}.json")  # last: the entry is complete
     except OSError:
         with contextlib.suppress(OSError):
             partial.unlink()

@@ -186,6 +186,12 @@ def load_document(corpus_dir: Path, path: Path) -> Document:
         raise
     except OSError as error:
         raise CorpusError(f"cannot read corpus file {name}: {_reason(error)}") from None
+    return parse_document(corpus_dir, path, raw)
+
+
+def parse_document(corpus_dir: Path, path: Path, raw: bytes) -> Document:
+    """The article in `raw`, the bytes of `path` read once: its text and checksum agree."""
+    name = _relative(corpus_dir, path)
     if b"\x00" in raw[:8192]:
         raise CorpusError(f"corpus file {name} looks binary (it contains NUL bytes)")
     try:
