@@ -295,6 +295,10 @@ def index_build(
         bool,
         typer.Option("--if-needed", help="Only build if the index is missing, stale or outdated."),
     ] = False,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Rebuild every document instead of reusing unchanged ones."),
+    ] = False,
 ) -> None:
     """(Re)build the index from the corpus; the old index serves until the new one is complete."""
     with user_errors():
@@ -308,9 +312,17 @@ def index_build(
                 return
         from bot.indexing import build_index
 
-        report = build_index(settings, progress=_stderr_progress())
+        report = build_index(settings, progress=_stderr_progress(), full=full)
         for warning in report.warnings:
             typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
+        if report.full:
+            typer.echo(f"Full build: {report.reason}.", err=True)
+        else:
+            typer.echo(
+                f"Incremental build: {report.reused_documents} document(s) reused, "
+                f"{report.embedded_documents} new or changed, {report.removed_documents} removed.",
+                err=True,
+            )
         typer.echo(
             f"Indexed {report.documents} document(s): {report.chunks} chunks, "
             f"{report.sentences} sentences in {report.seconds:.1f} s -> {settings.index_dir}"

@@ -56,8 +56,8 @@ class IndexData:
     documents: list[DocumentRecord]
     sentences: dict[str, np.ndarray]  # columns: doc, paragraph, start, end
     chunks: dict[str, np.ndarray]  # columns: doc, paragraph, start, end, first, last
-    chunk_vectors: Any  # faiss.Index over chunk embeddings (inner product)
-    sentence_vectors: np.ndarray
+    chunk_vectors: Any  # faiss.Index over chunk embeddings (inner product; flat or HNSW)
+    sentence_vectors: np.ndarray | None  # None when the build embeds no sentences
     bm25: Any  # bm25s.BM25 over chunk terms
 
     @property
@@ -119,7 +119,11 @@ def load(index_dir: Path) -> IndexData:
         sentences = {k: np.asarray(v, dtype=np.int64) for k, v in meta["sentences"].items()}
         chunks = {k: np.asarray(v, dtype=np.int64) for k, v in meta["chunks"].items()}
         chunk_vectors = faiss.read_index(str(build / "chunks.faiss"))
-        sentence_vectors = np.load(build / "sentences.npy", allow_pickle=False)
+        # A build whose recipe embeds no sentences has no sentences.npy.
+        with_sentences = manifest.get("recipe", {}).get("sentence_vectors", True)
+        sentence_vectors = (
+            np.load(build / "sentences.npy", allow_pickle=False) if with_sentences else None
+        )
         bm25 = bm25s.BM25.load(str(build / "bm25"), load_corpus=False)
     except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
         raise IndexUnusableError(
@@ -127,7 +131,10 @@ def load(index_dir: Path) -> IndexData:
         ) from None
     consistent = (
         chunk_vectors.ntotal == len(chunks["doc"])
-        and sentence_vectors.shape == (len(sentences["doc"]), manifest["dimension"])
+        and (
+            sentence_vectors is None
+            or sentence_vectors.shape == (len(sentences["doc"]), manifest["dimension"])
+        )
         and chunk_vectors.d == manifest["dimension"]
     )
     if not consistent:
@@ -145,14 +152,16 @@ def publish(
     documents: list[DocumentRecord],
     sentences: dict[str, list[int]],
     chunks: dict[str, list[int]],
-    chunk_vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
+    chunk_vectors: Any,
+    sentence_vectors: np.ndarray | None,
     bm25: Any,
     extra_files: dict[str, Path] | None = None,
 ) -> Path:
     """Write a complete build next to the serving one, then make it the serving one.
 
-    `extra_files` (name in the build -> source file) are copied into the build too.
+    `chunk_vectors` is a FAISS index, or an array to put in an exact (flat) one;
+    `sentence_vectors` may be None. `extra_files` (name in the build -> source file) are
+    copied into the build too.
     """
     import faiss
 
@@ -167,10 +176,15 @@ def publish(
     staging = builds / f".tmp-{name}"
     staging.mkdir()
     try:
-        flat = faiss.IndexFlatIP(chunk_vectors.shape[1])
-        flat.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-        faiss.write_index(flat, str(staging / "chunks.faiss"))
-        np.save(staging / "sentences.npy", sentence_vectors.astype(np.float32), allow_pickle=False)
+        index = chunk_vectors
+        if isinstance(index, np.ndarray):
+            index = faiss.IndexFlatIP(chunk_vectors.shape[1])
+            index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
+        faiss.write_index(index, str(staging / "chunks.faiss"))
+        if sentence_vectors is not None:
+            np.save(
+                staging / "sentences.npy", sentence_vectors.astype(np.float32), allow_pickle=False
+            )
         bm25.save(str(staging / "bm25"))
         for file_name, source in (extra_files or {}).items():
             shutil.copyfile(source, staging / file_name)
