@@ -304,10 +304,14 @@ def index_build(
     with user_errors():
         settings = settings_from(corpus, index)
         if if_needed:
+            from bot.errors import IndexUnusableError
             from bot.indexing import index_status
 
-            status = index_status(settings)
-            if status.up_to_date(settings):
+            try:
+                status = index_status(settings)
+            except IndexUnusableError:  # damaged or from an older newsbot: rebuild it
+                status = None
+            if status is not None and status.up_to_date(settings):
                 typer.echo(f"Index is up to date ({status.manifest['counts']['chunks']} chunks).")
                 return
         from bot.indexing import build_index

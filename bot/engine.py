@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.answering import Answer, answer_question
+from bot.citations import checked_citations
 from bot.config import Settings
 from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
@@ -66,6 +67,7 @@ class Newsbot:
         self.settings = settings
         self._embedder = embedder
         self._lock = threading.Lock()
+        self._rejected: Path | None = None  # a newer build that could not be loaded
         self._retriever = self._load()
 
     @classmethod
@@ -123,7 +125,7 @@ class Newsbot:
         self.reload_if_rebuilt()
         current = self._retriever  # one snapshot for the whole question
         vector = self.embedder.encode([question])[0]
-        return answer_question(
+        answer = answer_question(
             current,
             question,
             vector,
@@ -132,6 +134,7 @@ class Newsbot:
             candidates=max(self.settings.candidates, top_k or 0),
             min_confidence=self.settings.min_confidence,
         )
+        return checked_citations(answer)
 
     def reload_if_rebuilt(self) -> bool:
         """Swap in a newer build if `newsbot index build` published one; True if it did."""
@@ -139,11 +142,24 @@ class Newsbot:
             serving = store.current_build(self.settings.index_dir)
         except IndexUnusableError:
             return False  # keep answering from what is loaded
-        if serving == self._retriever.data.location:
+        if serving in (self._retriever.data.location, self._rejected):
             return False
         with self._lock:
-            if serving != self._retriever.data.location:
+            if serving in (self._retriever.data.location, self._rejected):
+                return False
+            try:
                 self._retriever = self._load()
+            except IndexUnusableError as problem:
+                # Keep answering from the build that is loaded and known good; say so once.
+                self._rejected = serving
+                logger.error(
+                    "newsbot: error: the new index build %s cannot be used: %s; "
+                    "still answering from build %s",
+                    serving.name,
+                    problem,
+                    self._retriever.data.location.name,
+                )
+                return False
         return True
 
     def _load(self) -> Retriever:

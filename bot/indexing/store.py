@@ -5,17 +5,28 @@ Layout of an index directory::
     index/
       CURRENT              name of the build that serves (replaced atomically)
       builds/<name>/       manifest.json, metadata.json, chunks.faiss, sentences.npy, bm25/
+      blobs/<sha256>.<ext> large files shared by builds (the ONNX query encoder), hard-linked
+                           into each build that uses them, so they are stored once
 
-A build is written to `builds/.tmp-<name>` and renamed, then CURRENT is swapped with
-`os.replace`: a failed or killed build never touches the build that is serving.
+A build is written to `builds/.tmp-<name>`, every file and directory fsynced, and renamed;
+then CURRENT is written to a temporary file, fsynced, swapped in with `os.replace`, and its
+directory fsynced: a failed, killed or powered-off build never touches the build that is
+serving, and CURRENT never names a build whose files are not on disk. The next build removes
+the debris of builds that died (staging directories, pointer temporaries, orphaned builds).
+
+The manifest records a BLAKE2b checksum of every file the build wrote (and one of itself);
+`load` verifies them all, so a damaged file is a clear error naming it, never a wrong answer.
 No pickle anywhere: JSON, `.npy` loaded with `allow_pickle=False`, and FAISS's own format.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass
@@ -24,11 +35,15 @@ from typing import Any
 
 import numpy as np
 
-from bot.errors import IndexMissingError, IndexUnusableError
+from bot.errors import IndexMissingError, IndexUnusableError, NewsbotError
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
 BUILDS = "builds"
+BLOBS = "blobs"
+CHECKSUMS = "checksums"  # manifest key: path inside the build -> BLAKE2b of the file
+SELF_CHECKSUM = "manifest_checksum"  # manifest key: BLAKE2b of the rest of the manifest
+_BUILD_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,200}")
 _KEEP_BUILDS = 2  # the serving build and the one before it, for readers still loading it
 REBUILD_HINT = "run `newsbot index build`"
 
@@ -75,15 +90,25 @@ class IndexData:
         ]
 
 
+class DiskFullError(NewsbotError):
+    """The disk holding the index has no room for a new build; the old one keeps serving."""
+
+
 def current_build(index_dir: Path) -> Path:
     """The directory of the build that serves; `IndexMissingError` if there is none."""
     pointer = index_dir / POINTER
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        name = pointer.read_bytes().decode("utf-8").strip()
     except FileNotFoundError:
         raise IndexMissingError(f"no index at {index_dir}; {REBUILD_HINT}") from None
+    except NotADirectoryError:
+        raise IndexUnusableError(f"index location {index_dir} is not a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise IndexUnusableError(
+            f"index at {index_dir} is corrupt (cannot read {POINTER}: {_why(exc)}); {REBUILD_HINT}"
+        ) from None
     build = index_dir / BUILDS / name
-    if not name or not build.is_dir():
+    if not _BUILD_NAME.fullmatch(name) or not build.is_dir():
         raise IndexUnusableError(f"index at {index_dir} is corrupt (missing build); {REBUILD_HINT}")
     return build
 
@@ -92,18 +117,69 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     """The manifest of the serving build (cheap: no vectors are loaded)."""
     build = current_build(index_dir)
     try:
-        manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads((build / "manifest.json").read_bytes().decode("utf-8"))
     except (OSError, ValueError):
         raise IndexUnusableError(
             f"index at {index_dir} is corrupt (manifest); {REBUILD_HINT}"
         ) from None
+    if not isinstance(manifest, dict):
+        raise IndexUnusableError(f"index at {index_dir} is corrupt (manifest); {REBUILD_HINT}")
     if manifest.get("format_version") != FORMAT_VERSION:
         raise IndexUnusableError(
             f"index at {index_dir} has format {manifest.get('format_version')}, "
             f"this newsbot reads format {FORMAT_VERSION}; {REBUILD_HINT}"
         )
+    if not isinstance(manifest.get(CHECKSUMS), dict):
+        raise IndexUnusableError(
+            f"index at {index_dir} was built by an older newsbot (no checksums); {REBUILD_HINT}"
+        )
+    if manifest.get(SELF_CHECKSUM) != _manifest_digest(manifest):
+        raise IndexUnusableError(
+            f"index file {build / 'manifest.json'} is damaged (its checksum does not match); "
+            f"{REBUILD_HINT}"
+        )
     manifest["build"] = build.name
     return manifest
+
+
+def verify_build(build: Path, manifest: dict[str, Any]) -> None:
+    """Check every file the manifest lists against its checksum; `IndexUnusableError` naming
+    the first missing, unreadable or damaged one."""
+    for name, expected in sorted(manifest[CHECKSUMS].items()):
+        path = build / name
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            raise IndexUnusableError(f"index at {build} is corrupt (manifest); {REBUILD_HINT}")
+        try:
+            actual = file_digest(path)
+        except FileNotFoundError:
+            raise IndexUnusableError(f"index file {path} is missing; {REBUILD_HINT}") from None
+        except OSError as exc:
+            raise IndexUnusableError(
+                f"cannot read index file {path} ({_why(exc)}); {REBUILD_HINT}"
+            ) from None
+        if actual != expected:
+            raise IndexUnusableError(
+                f"index file {path} is damaged (its checksum does not match the manifest); "
+                f"{REBUILD_HINT}"
+            )
+
+
+def file_digest(path: Path) -> str:
+    """BLAKE2b of a file's bytes, hex (fast: a few hundred MB a second)."""
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "blake2b").hexdigest()
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    rest = {k: v for k, v in manifest.items() if k not in (SELF_CHECKSUM, "build")}
+    canonical = json.dumps(rest, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.blake2b(canonical.encode("utf-8")).hexdigest()
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return type(exc).__name__
 
 
 def load(index_dir: Path) -> IndexData:
@@ -113,8 +189,9 @@ def load(index_dir: Path) -> IndexData:
 
     manifest = read_manifest(index_dir)
     build = index_dir / BUILDS / manifest["build"]
+    verify_build(build, manifest)
     try:
-        meta = json.loads((build / "metadata.json").read_text(encoding="utf-8"))
+        meta = json.loads((build / "metadata.json").read_bytes().decode("utf-8"))
         documents = [DocumentRecord(**record) for record in meta["documents"]]
         sentences = {k: np.asarray(v, dtype=np.int64) for k, v in meta["sentences"].items()}
         chunks = {k: np.asarray(v, dtype=np.int64) for k, v in meta["chunks"].items()}
@@ -141,9 +218,49 @@ def load(index_dir: Path) -> IndexData:
         raise IndexUnusableError(
             f"index at {index_dir} is corrupt (sizes disagree); {REBUILD_HINT}"
         )
+    if not _spans_in_bounds(documents, sentences, chunks):
+        raise IndexUnusableError(
+            f"index at {index_dir} is corrupt (rows point outside their documents); {REBUILD_HINT}"
+        )
     return IndexData(
         build, manifest, documents, sentences, chunks, chunk_vectors, sentence_vectors, bm25
     )
+
+
+def _spans_in_bounds(
+    documents: list[DocumentRecord],
+    sentences: dict[str, np.ndarray],
+    chunks: dict[str, np.ndarray],
+) -> bool:
+    """Every sentence and chunk points into an existing document's text, in order."""
+    try:
+        return _check_spans(documents, sentences, chunks)
+    except (KeyError, ValueError, IndexError, TypeError):
+        return False
+
+
+def _check_spans(
+    documents: list[DocumentRecord],
+    sentences: dict[str, np.ndarray],
+    chunks: dict[str, np.ndarray],
+) -> bool:
+    lengths = np.array([len(doc.text) for doc in documents], dtype=np.int64)
+    for table in (sentences, chunks):
+        doc, start, end = table["doc"], table["start"], table["end"]
+        if not len(doc) == len(start) == len(end):
+            return False
+        if len(doc) == 0:
+            continue
+        if doc.min() < 0 or doc.max() >= len(documents):
+            return False
+        if start.min() < 0 or (end < start).any() or (end > lengths[doc]).any():
+            return False
+    first, last = chunks.get("first"), chunks.get("last")
+    if first is not None and last is not None and len(first):
+        count = len(sentences["doc"])
+        if first.min() < 0 or last.max() > count or (last < first).any():
+            return False
+    return True
 
 
 def publish(
@@ -161,21 +278,28 @@ def publish(
 
     `chunk_vectors` is a FAISS index, or an array to put in an exact (flat) one;
     `sentence_vectors` may be None. `extra_files` (name in the build -> source file) are
-    copied into the build too.
+    stored once in `blobs/`, by content, and hard-linked into the build (copied where links
+    are impossible). A disk too full for the build is a `DiskFullError` saying how much was
+    needed, before anything is written.
     """
     import faiss
 
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_builds(builds)
+    _remove_stale_pointers(index_dir)
+    extra = dict(extra_files or {})
+    needed = _estimate_bytes(documents, chunk_vectors, sentence_vectors, extra, index_dir)
+    _check_room(index_dir, needed)
     # Sortable by time; the pid at the end lets a later build spot an abandoned staging dir.
     name = (
         time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         + f"-{time.time_ns() % 10**9:09d}-{os.getpid()}"
     )
     staging = builds / f".tmp-{name}"
-    staging.mkdir()
+    final = builds / name
     try:
+        staging.mkdir()
         index = chunk_vectors
         if isinstance(index, np.ndarray):
             index = faiss.IndexFlatIP(chunk_vectors.shape[1])
@@ -186,24 +310,47 @@ def publish(
                 staging / "sentences.npy", sentence_vectors.astype(np.float32), allow_pickle=False
             )
         bm25.save(str(staging / "bm25"))
-        for file_name, source in (extra_files or {}).items():
-            shutil.copyfile(source, staging / file_name)
         meta = {
             "documents": [doc.__dict__ for doc in documents],
             "sentences": sentences,
             "chunks": chunks,
         }
         _write_json(staging / "metadata.json", meta)
-        _write_json(staging / "manifest.json", {"format_version": FORMAT_VERSION, **manifest})
-        final = builds / name
+        # Every file written so far; the shared extra files carry their own checksums.
+        checksums = {
+            path.relative_to(staging).as_posix(): file_digest(path)
+            for path in sorted(staging.rglob("*"))
+            if path.is_file()
+        }
+        for file_name, source in extra.items():
+            _link_blob(index_dir, source, staging / file_name)
+        full = {"format_version": FORMAT_VERSION, **manifest, CHECKSUMS: checksums}
+        full[SELF_CHECKSUM] = _manifest_digest(full)
+        _write_json(staging / "manifest.json", full)
+        _fsync_tree(staging)
         staging.rename(final)
-    except BaseException:
+        _fsync_dir(builds)
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        _raise_if_disk_full(exc, index_dir, needed)
         raise
+    previous = _serving_name(index_dir)
     pointer_tmp = index_dir / f".{POINTER}.{os.getpid()}"
-    pointer_tmp.write_text(name + "\n", encoding="utf-8")
-    os.replace(pointer_tmp, index_dir / POINTER)
-    _prune_old_builds(builds, keep=name)
+    try:
+        with pointer_tmp.open("w", encoding="utf-8") as fh:
+            fh.write(name + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(pointer_tmp, index_dir / POINTER)
+        _fsync_dir(index_dir)
+    except BaseException as exc:
+        pointer_tmp.unlink(missing_ok=True)
+        if _serving_name(index_dir) != name:
+            shutil.rmtree(final, ignore_errors=True)  # never served: no orphan stays behind
+        _raise_if_disk_full(exc, index_dir, needed)
+        raise
+    _prune_old_builds(builds, keep={name, previous})
+    _remove_unused_blobs(index_dir)
     return final
 
 
@@ -214,6 +361,145 @@ def _write_json(path: Path, data: Any) -> None:
         os.fsync(fh.fileno())
 
 
+def _serving_name(index_dir: Path) -> str | None:
+    try:
+        return current_build(index_dir).name
+    except IndexUnusableError:
+        return None
+
+
+def _fsync_tree(root: Path) -> None:
+    """fsync every file under `root`, then every directory, deepest first, then `root`."""
+    directories = []
+    for path in root.rglob("*"):
+        if path.is_dir():
+            directories.append(path)
+        elif path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    for directory in sorted(directories, key=lambda p: len(p.parts), reverse=True):
+        _fsync_dir(directory)
+    _fsync_dir(root)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a directory's entries (new files, renames) durable."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _link_blob(index_dir: Path, source: Path, target: Path) -> None:
+    """Store `source` once under `blobs/` by its SHA-256 and hard-link it to `target`."""
+    blobs = index_dir / BLOBS
+    blobs.mkdir(exist_ok=True)
+    with source.open("rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    blob = blobs / f"{digest}{source.suffix}"
+    for _ in range(3):  # a concurrent build may remove an unused blob in between
+        if not blob.exists():
+            partial = blobs / f".tmp-{os.getpid()}-{blob.name}"
+            try:
+                shutil.copyfile(source, partial)
+                fd = os.open(partial, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                os.replace(partial, blob)
+            finally:
+                partial.unlink(missing_ok=True)
+            _fsync_dir(blobs)
+        try:
+            os.link(blob, target)
+            return
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            shutil.copyfile(blob, target)  # a file system without hard links
+            return
+    shutil.copyfile(source, target)
+
+
+def _remove_unused_blobs(index_dir: Path) -> None:
+    """Blobs no build links to any more (only the blob's own name is left)."""
+    blobs = index_dir / BLOBS
+    if not blobs.is_dir():
+        return
+    for blob in blobs.iterdir():
+        with contextlib.suppress(OSError):
+            if blob.name.startswith(".tmp-"):
+                pid = blob.name.split("-")[1]
+                if not (pid.isdigit() and _process_alive(int(pid))):
+                    blob.unlink()
+            elif blob.stat().st_nlink == 1:
+                blob.unlink()
+
+
+def _estimate_bytes(
+    documents: list[DocumentRecord],
+    chunk_vectors: Any,
+    sentence_vectors: Any,
+    extra: dict[str, Path],
+    index_dir: Path,
+) -> int:
+    """About how many bytes the build will take on disk (vectors, metadata, BM25, new blobs)."""
+    vectors = sum(_vector_bytes(v) for v in (chunk_vectors, sentence_vectors))
+    text = sum(len(doc.text.encode("utf-8")) + len(doc.path) + 200 for doc in documents)
+    rows = sum(_vector_bytes(v) // 1536 for v in (chunk_vectors, sentence_vectors))
+    blobs = sum(s.stat().st_size for s in extra.values() if not _blob_present(index_dir, s))
+    # Metadata columns, BM25 (roughly its text again), and some slack for the file system.
+    return vectors + 2 * text + 80 * rows + blobs + 64 * 1024
+
+
+def _vector_bytes(vectors: Any) -> int:
+    """Bytes of an array, or of a FAISS index (flat: its vectors; HNSW: about twice that)."""
+    if vectors is None:
+        return 0
+    if isinstance(vectors, np.ndarray):
+        return int(vectors.nbytes)
+    return 2 * int(getattr(vectors, "ntotal", 0)) * int(getattr(vectors, "d", 0)) * 4
+
+
+def _blob_present(index_dir: Path, source: Path) -> bool:
+    """Whether a blob of the same size and suffix exists (a cheap guess, no hashing)."""
+    size = source.stat().st_size
+    return any(b.stat().st_size == size for b in (index_dir / BLOBS).glob(f"*{source.suffix}"))
+
+
+def _check_room(index_dir: Path, needed: int) -> None:
+    free = shutil.disk_usage(index_dir).free
+    if free < needed:
+        raise DiskFullError(_disk_full_message(index_dir, needed, free))
+
+
+def _disk_full_message(index_dir: Path, needed: int, free: int) -> str:
+    return (
+        f"no space left on the disk of {index_dir}: the new index needs about "
+        f"{_megabytes(needed)} MB, {_megabytes(free)} MB are free; free some space and build "
+        "again (the previous index keeps serving)"
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f}" if size < 10e6 else f"{size / 1e6:.0f}"
+
+
+def _raise_if_disk_full(exc: BaseException, index_dir: Path, needed: int) -> None:
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        free = 0
+        with contextlib.suppress(OSError):
+            free = shutil.disk_usage(index_dir).free
+        raise DiskFullError(_disk_full_message(index_dir, needed, free)) from None
+
+
 def _remove_abandoned_builds(builds: Path) -> None:
     """Staging directories of builds whose process is gone (killed mid-build)."""
     for staging in builds.glob(".tmp-*"):
@@ -222,17 +508,33 @@ def _remove_abandoned_builds(builds: Path) -> None:
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def _prune_old_builds(builds: Path, keep: str) -> None:
-    finished = sorted(p for p in builds.iterdir() if p.is_dir() and not p.name.startswith("."))
-    for old in finished[:-_KEEP_BUILDS]:
-        if old.name != keep:
-            shutil.rmtree(old, ignore_errors=True)
+def _remove_stale_pointers(index_dir: Path) -> None:
+    """`.CURRENT.<pid>` temporaries left by builds that died while swapping the pointer."""
+    for stale in index_dir.glob(f".{POINTER}.*"):
+        pid = stale.name.rsplit(".", 1)[-1]
+        if not (pid.isdigit() and _process_alive(int(pid))):
+            stale.unlink(missing_ok=True)
+
+
+def _prune_old_builds(builds: Path, keep: set[str | None]) -> None:
+    """Finished builds other than the serving one and the one before it (for readers still
+    loading it), unless the build that made them is still running (it may be about to swap)."""
+    for old in builds.iterdir():
+        if not old.is_dir() or old.name.startswith(".") or old.name in keep:
+            continue
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and _process_alive(int(pid)):
+            continue
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _process_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
-    with contextlib.suppress(ProcessLookupError, PermissionError):
+    try:
         os.kill(pid, 0)
-        return True
-    return False
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid < 2**22  # exists, owned by someone else; absurd pids are not processes
+    return True

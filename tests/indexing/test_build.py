@@ -99,11 +99,12 @@ def test_missing_corrupt_and_mismatched_indexes_say_to_rebuild(
 
     manifest_path = store.current_build(built.index_dir) / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["model"] = "some/other-model"
+    manifest["model"] = "some/other-model"  # as another newsbot would build it, checksum and all
+    manifest[store.SELF_CHECKSUM] = store._manifest_digest(manifest)
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(IndexUnusableError, match="built with model 'some/other-model'"):
         Newsbot(built, embedder=embedder)
 
     (store.current_build(built.index_dir) / "chunks.faiss").write_bytes(b"garbage")
-    with pytest.raises(IndexUnusableError, match=r"corrupt.*newsbot index build"):
+    with pytest.raises(IndexUnusableError, match=r"chunks\.faiss is damaged.*newsbot index build"):
         Newsbot(built, embedder=embedder)
