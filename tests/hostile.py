@@ -4,6 +4,7 @@ an unprivileged user (root reads every file, so permission tests drop to `nobody
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,12 +61,20 @@ def shared_tmp() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+# What a piped `index build` prints as it goes (see bot/cli.py, BuildProgress); a failing build
+# may show some of these before its one error line.
+PROGRESS_LINE = re.compile(
+    r"newsbot: (loading the model…|(reading|splitting|embedding|writing) (\d+/\d+ \w+|nothing to do))"
+)
+
+
 def one_error_line(result: subprocess.CompletedProcess[bytes], fragment: str) -> str:
     """The single `newsbot: error:` line of a failed run; asserts there is no traceback."""
     err = result.stderr.decode("utf-8", "replace")
     assert result.returncode == 1, (result.returncode, err)
     assert "Traceback" not in err, err
     errors = [line for line in err.splitlines() if line.startswith("newsbot: error:")]
-    assert len(errors) == 1 and len(err.strip().splitlines()) == 1, err
+    others = [line for line in err.strip().splitlines() if not PROGRESS_LINE.fullmatch(line)]
+    assert len(errors) == 1 and others == errors, err
     assert fragment in errors[0], err
     return errors[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli import app, below
+from tests.hostile import PROGRESS_LINE
 
 runner = CliRunner()
 
@@ -32,7 +34,9 @@ def read(path: str) -> str:
 
 def assert_one_line_error(result, fragment: str) -> None:
     assert result.exit_code != 0
-    lines = result.stderr.strip().splitlines()
+    lines = [
+        line for line in result.stderr.strip().splitlines() if not PROGRESS_LINE.fullmatch(line)
+    ]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("newsbot: error:")
     assert fragment in lines[0]
@@ -175,7 +179,8 @@ def test_chat_answers_shows_sources_and_quits(seed_env) -> None:
         app, ["chat"], input="/sources\nWho is Ryan Ding?\n/sources\n/quit\nnever asked\n"
     )
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.startswith("No answer yet.")
+    # Piped, each line is echoed before its reply, so the replies do not run together.
+    assert result.stdout.startswith("? /sources\nNo answer yet.\n\n? Who is Ryan Ding?\n")
     assert result.stdout.count("Ryan Ding, president") >= 3  # answer, its citation, /sources
     assert str(seed_env.corpus_dir / "ncsc-huawei-5g.txt") in result.stdout  # full source path
     assert "never asked" not in result.stdout
@@ -203,3 +208,91 @@ def test_installed_console_script_answers_and_fails_cleanly(seed_settings) -> No
         bad.stderr.strip()
         == 'newsbot: error: the question is empty; ask something, e.g. newsbot ask "Who is Ryan Ding?"'
     )
+
+
+def test_help_shows_defaults_env_vars_and_flags_without_values() -> None:
+    result = runner.invoke(app, ["ask", "--help"])
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    options = dict(re.findall(r"(--[\w-]+) (.*?)(?= --[\w-]+ |$)", text.split("Options: ")[1]))
+    assert "[env var: NEWSBOT_CORPUS; default: (corpus/ of the checkout" in options["--corpus"]
+    assert "[env var: NEWSBOT_RETRIEVER; default: (hybrid)]" in options["--retriever"]
+    assert "[env var: NEWSBOT_TOP_K; default: (3)]" in options["--top-k"]
+    assert options["--json"].startswith("Print JSON")  # a flag: no value after it
+    telegram = " ".join(runner.invoke(app, ["telegram", "--help"]).stdout.split())
+    assert "environment variable TELEGRAM_BOT_TOKEN" in telegram
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert re.fullmatch(r"newsbot \d+\.\d+\.\d+\S*\n", result.stdout)
+
+
+def test_unquoted_question_words_are_joined(seed_env) -> None:
+    result = runner.invoke(app, ["ask", "--json", "Who", "is", "Ryan", "Ding"])
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["question"] == "Who is Ryan Ding"
+    assert "Ryan Ding, president" in answer["answer"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["ask", "--bogus", "Who?"], "No such option: --bogus"),
+        (["ask"], "Missing argument 'QUESTION'"),
+        (["ask", "--top-k", "many", "Who?"], "'--top-k'"),
+        (["nonsense"], "No such command 'nonsense'"),
+    ],
+)
+def test_usage_mistakes_are_one_line_errors(seed_env, args: list[str], fragment: str) -> None:
+    result = runner.invoke(app, args)
+    assert_one_line_error(result, fragment)
+    assert "--help" in result.stderr
+
+
+def test_abstention_says_why_without_rounding_to_the_threshold(seed_env) -> None:
+    result = runner.invoke(app, ["ask", "Who won the 1998 World Cup?"])
+    assert result.exit_code == 0, result.stderr
+    first, second = result.stdout.splitlines()[:2]
+    assert re.fullmatch(r"The corpus does not say \(not confident enough: 0\.\d{3} < 0\.5\)", first)
+    assert second == "Closest I found:"
+    assert below(0.4996, 0.5) == "0.499 < 0.5"  # never shown as the threshold it missed
+    assert below(0.0, 0.5) == "0.000 < 0.5"
+
+
+def test_plain_ask_shows_where_else_a_passage_appears(make_corpus) -> None:
+    story = "Tea harvest\n\nFarmers in Kenya harvested a record tea crop this year.\n"
+    settings = make_corpus({"wire/a.txt": story, "wire/b.txt": story})
+    where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    result = runner.invoke(app, ["ask", "What did farmers in Kenya harvest?", *where])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    cited = next(i for i, line in enumerate(lines) if line.startswith("[1] Tea harvest"))
+    copy = "b.txt" if "(a.txt," in lines[cited] else "a.txt"
+    assert lines[cited + 1] == f"also in: Tea harvest (wire/{copy}, paragraph 1)"
+
+
+def test_piped_index_build_prints_a_line_per_stage(make_corpus) -> None:
+    settings = make_corpus({"a.txt": "Headline here\n\nThe mayor opened a new bridge on Monday.\n"})
+    where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    result = runner.invoke(app, ["index", "build", *where])
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0] == "newsbot: loading the model…"
+    for expected in ("reading 1/1 files", "splitting 1/1 documents", "writing 3/3 steps"):
+        assert f"newsbot: {expected}" in lines
+    assert any(re.fullmatch(r"newsbot: embedding (\d+)/\1 passages", line) for line in lines)
+
+
+def test_chat_catches_mistyped_commands_and_prefixes_errors(seed_env) -> None:
+    result = runner.invoke(app, ["chat"], input="/source\n/foo\n" + "x" * 600 + "\n/quit\n")
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "newsbot: error: unknown command /source; did you mean /sources?",
+        "newsbot: error: unknown command /foo; commands: /sources, /help, /quit",
+        "newsbot: error: the question is 600 characters long; the limit is 500 "
+        "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)",
+    ]
+    assert "confidence" not in result.stdout  # nothing was sent to the answer engine
