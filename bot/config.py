@@ -48,6 +48,9 @@ class Settings:
     # ids it answers in (empty: every chat); env NEWSBOT_ALLOWED_CHATS is comma-separated.
     user_questions_per_minute: int = 10
     allowed_chats: tuple[int, ...] = ()
+    # Telegram /start: the example questions to suggest (each is still asked at start-up and
+    # left out unless answered confidently); empty: found in the corpus. Env: "|"-separated.
+    start_examples: tuple[str, ...] = ()
     # Corpus files that are symbolic links to files outside the corpus directory are skipped
     # with a warning unless this is true (linked directories are never followed).
     follow_symlinks: bool = False
@@ -127,6 +130,8 @@ def _coerce(values: dict[str, Any]) -> Settings:
                 typed[name] = _bool(raw)
             elif isinstance(default, Path):
                 typed[name] = Path(raw).expanduser().resolve()
+            elif name in TEXT_LISTS:
+                typed[name] = _text_tuple(raw)
             elif isinstance(default, tuple):
                 typed[name] = _int_tuple(raw)
             elif isinstance(default, int) and isinstance(raw, float):
@@ -135,7 +140,9 @@ def _coerce(values: dict[str, Any]) -> Settings:
                 typed[name] = type(default)(raw)
         except (TypeError, ValueError, OverflowError):
             kind = (
-                "a comma-separated list of integers"
+                'a list of questions ("|"-separated in the environment)'
+                if name in TEXT_LISTS
+                else "a comma-separated list of integers"
                 if isinstance(default, tuple)
                 else f"of type {type(default).__name__}"
             )
@@ -201,6 +208,17 @@ def _bool(raw: Any) -> bool:
     if text in ("0", "false", "no", "off"):
         return False
     raise ValueError(raw)
+
+
+TEXT_LISTS = {"start_examples"}  # settings that are lists of text rather than of integers
+
+
+def _text_tuple(raw: Any) -> tuple[str, ...]:
+    """A list of non-empty strings from a "|"-separated string (env) or a list (TOML)."""
+    items = raw.split("|") if isinstance(raw, str) else raw
+    if not isinstance(items, list | tuple) or not all(isinstance(item, str) for item in items):
+        raise ValueError(raw)
+    return tuple(" ".join(item.split()) for item in items if item.strip())
 
 
 def _int_tuple(raw: Any) -> tuple[int, ...]:

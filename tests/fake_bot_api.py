@@ -226,6 +226,21 @@ class FakeBotApi:
             }
         )
 
+    def press_inline(self, inline_message_id: str, data: str, *, user_id: int) -> None:
+        """Push a callback query: a user pressing a button of a message sent in inline mode
+        (Telegram gives no chat or message then, only the inline message's id)."""
+        self._push(
+            {
+                "callback_query": {
+                    "id": str(next(self._update_ids) * 1000),
+                    "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+                    "chat_instance": "inline",
+                    "inline_message_id": inline_message_id,
+                    "data": data,
+                }
+            }
+        )
+
     def inline_query(self, user_id: int, query: str) -> str:
         """Push an inline query; returns its id."""
         query_id = f"iq{next(self._update_ids)}"

@@ -13,11 +13,10 @@ import html
 import logging
 import signal
 from collections.abc import Sequence
+from dataclasses import replace
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
     InlineQueryResultArticle,
     LinkPreviewOptions,
     Message,
@@ -43,17 +42,21 @@ from bot.answering import Answer
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
-from bot.telegram.format import callback_data, render_answer, render_sources
+from bot.telegram.format import render_answer, render_sources
 from bot.telegram.limits import ChatOrderedUpdateProcessor, FloodLimiter, QuestionLimiter
 from bot.telegram.messages import (
     ADDRESSED_TO_BOT,
     INLINE_RESULTS,
+    SOURCES,
     inline_notice,
     inline_results,
     question_problem,
+    sources_button,
     strip_mentions,
     typing,
 )
+from bot.telegram.sources import ALL, SourcesStore
+from bot.telegram.sources import FILE_NAME as SOURCES_FILE
 from bot.telegram.state import STATE_KEY, BotState, current_examples, state_of
 from bot.telegram.token import check_token, redacted_logs, scrub
 
@@ -72,7 +75,6 @@ LONG_POLL_SECONDS = 20
 FLOOD_RETRIES = 3  # times AIORateLimiter retries a call Telegram answered with 429
 INLINE_CACHE_SECONDS = 10
 INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
-SOURCES = "sources"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
@@ -218,10 +220,13 @@ async def send_answer(message: Message, state: BotState, answer: Answer) -> None
     parts = render_answer(answer)
     markup = None
     if answer.citations:
-        button = InlineKeyboardButton(
-            "Sources", callback_data=callback_data(SOURCES, state.answers.put(answer))
+        user = message.from_user
+        key = state.sources.put(
+            {ALL: render_sources(answer)},
+            chat_id=message.chat.id,
+            user_id=user.id if user else None,
         )
-        markup = InlineKeyboardMarkup([[button]])
+        markup = sources_button(key)
     quote = message.chat.type != ChatType.PRIVATE
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -233,13 +238,23 @@ async def send_answer(message: Message, state: BotState, answer: Answer) -> None
 async def show_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Expand an answer into its full cited passages (the Sources button)."""
     query = update.callback_query
-    key = (query.data or "").removeprefix(f"{SOURCES}:")
-    answer = state_of(context).answers.pop(key)
-    if answer is None:
+    key, _, part = (query.data or "").removeprefix(f"{SOURCES}:").partition(":")
+    sources = state_of(context).sources
+    found = sources.get(key)
+    # A key works only in the chat it was made for (an inline result's, in any chat).
+    if (
+        found is not None
+        and found.chat_id is not None
+        and (query.message is None or query.message.chat.id != found.chat_id)
+    ):
+        found = None
+    parts = found.parts.get(part) if found is not None else None
+    if not parts:
         await query.answer("Those sources were already shown or have expired; ask again.")
         return
+    if found.chat_id is not None:
+        sources.forget(key)  # its message loses the button; an inline result may be sent again
     await query.answer()
-    parts = render_sources(answer)
     try:
         await query.edit_message_text(parts[0], reply_markup=None)
         rest = parts[1:]
@@ -250,8 +265,8 @@ async def show_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             raise
         rest = parts  # the message can no longer be edited: send the passages anew
     if query.message is not None:
-        for part in rest:
-            await context.bot.send_message(query.message.chat.id, part)
+        for part_text in rest:
+            await context.bot.send_message(query.message.chat.id, part_text)
 
 
 async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -276,7 +291,18 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             results = [inline_notice("Cannot ask that", problem)]
         else:
             answer = await asyncio.to_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
-            results = inline_results(answer)
+            key = None
+            if answer.citations:
+                # One stored entry per answer; each result expands into its own passage.
+                key = state.sources.put(
+                    {
+                        str(c.rank): render_sources(replace(answer, citations=[c]))[:1]
+                        for c in answer.citations[:INLINE_RESULTS]
+                    },
+                    chat_id=None,
+                    user_id=query.from_user.id,
+                )
+            results = inline_results(answer, sources_key=key)
     try:
         await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
     except BadRequest as error:
@@ -367,6 +393,7 @@ def build_application(
         newsbot=newsbot,
         questions=QuestionLimiter(per_minute),
         inline_queries=QuestionLimiter(per_minute * INLINE_QUERIES_PER_QUESTION),
+        sources=SourcesStore(settings.index_dir / SOURCES_FILE),
     )
     application.add_handler(TypeHandler(Update, gatekeeper), group=-1)
     application.add_handler(CommandHandler("start", start, filters=NEW_MESSAGES))

@@ -7,13 +7,20 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from telegram import InlineQueryResultArticle, InputTextMessageContent, Message, MessageEntity
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    MessageEntity,
+)
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import filters
 
 from bot.answering import Answer
-from bot.telegram.format import render_inline
+from bot.telegram.format import callback_data, render_inline
 
 TYPING_AFTER_SECONDS = 0.5  # quicker answers need no "typing…"
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing…" for 5 s
@@ -98,8 +105,20 @@ async def typing(message: Message) -> AsyncIterator[None]:
         await task
 
 
-def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
-    """One result per citation, each the answer with that citation."""
+SOURCES = "sources"  # callback data prefix of the Sources button
+
+
+def sources_button(key: str, part: str = "") -> InlineKeyboardMarkup:
+    """The Sources button for stored sources `key` (`part`: an inline result's citation)."""
+    data = callback_data(SOURCES, f"{key}:{part}" if part else key)
+    return InlineKeyboardMarkup([[InlineKeyboardButton("Sources", callback_data=data)]])
+
+
+def inline_results(
+    answer: Answer, sources_key: str | None = None
+) -> list[InlineQueryResultArticle]:
+    """One result per citation, each the answer with that citation (and, given `sources_key`,
+    a Sources button expanding that citation's full passage)."""
     if not answer.citations:
         return [inline_notice("The corpus does not say", "Nothing in the articles comes close.")]
     title = answer.answer if answer.answer else "The corpus does not say: closest passages"
@@ -111,6 +130,7 @@ def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
                 f"[{citation.rank}] {citation.title}, paragraph {citation.paragraph}", 120
             ),
             input_message_content=InputTextMessageContent(render_inline(answer, citation)),
+            reply_markup=sources_button(sources_key, str(citation.rank)) if sources_key else None,
         )
         for citation in answer.citations[:INLINE_RESULTS]
     ]

@@ -1,47 +1,34 @@
-"""What the Telegram handlers share: settings, the index, the per-user limits, the answers
-behind Sources buttons, and example questions for /start."""
+"""What the Telegram handlers share: settings, the index, the per-user limits, the store behind
+Sources buttons, and example questions for /start."""
 
 from __future__ import annotations
 
+import logging
 import re
-import secrets
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 from telegram.ext import ContextTypes
 
-from bot.answering import Answer
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.lexical import STOPWORDS
 from bot.telegram.limits import QuestionLimiter
+from bot.telegram.sources import SourcesStore
 
-ANSWER_CACHE_SIZE = 2000
+logger = logging.getLogger(__name__)
 EXAMPLE_QUESTIONS = 3
+# A suggested question must be answered at least this confidently (on the 0-1 scale whose
+# `min_confidence` is the abstention threshold): the first questions a user sees must work.
+EXAMPLE_MIN_CONFIDENCE = 0.8
 STATE_KEY = "newsbot"  # where the state lives in `application.bot_data`
-_PERSON_WITH_ROLE = re.compile(r"\b([A-Z][a-z]+ [A-Z][a-z]+), (?:the |a |an )?([a-z]+)")
+# "Ryan Ding, president of ...": a name, then a role held somewhere ("coast of South Africa,
+# network monitors said" is not one).
+_PERSON_WITH_ROLE = re.compile(
+    r"\b([A-Z][a-z]+ [A-Z][a-z]+), (?:the |a |an )?([a-z]+(?: [a-z]+)?) (?:of|at|for)\b"
+)
 _NAME_WITH_ACRONYM = re.compile(r"\b([A-Z][a-z]+(?: [A-Z][a-z]+){1,5}) \([A-Z]{2,8}\)")
 _ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
-
-
-class AnswerCache:
-    """Recent answers by a short random key: what the Sources button expands."""
-
-    def __init__(self, capacity: int = ANSWER_CACHE_SIZE) -> None:
-        self.capacity = capacity
-        self._answers: OrderedDict[str, Answer] = OrderedDict()
-
-    def put(self, answer: Answer) -> str:
-        """Keep `answer`; returns its key (12 URL-safe characters)."""
-        key = secrets.token_urlsafe(9)
-        self._answers[key] = answer
-        while len(self._answers) > self.capacity:
-            self._answers.popitem(last=False)
-        return key
-
-    def pop(self, key: str) -> Answer | None:
-        """The answer under `key`, once; None if unknown or evicted."""
-        return self._answers.pop(key, None)
 
 
 @dataclass
@@ -52,7 +39,7 @@ class BotState:
     newsbot: Newsbot | None
     questions: QuestionLimiter
     inline_queries: QuestionLimiter
-    answers: AnswerCache = field(default_factory=AnswerCache)
+    sources: SourcesStore
     refused_chats: set[int] = field(default_factory=set)
     examples: tuple[str, list[str]] | None = None  # (index build, questions)
 
@@ -69,29 +56,48 @@ def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
 
 
 def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[str]:
-    """Questions about people and organisations in the corpus that the index actually answers."""
+    """Up to `limit` questions the index answers confidently: the operator's `start_examples`
+    when set (each still asked, and left out with a warning if it is not answered well), else
+    questions about people and organisations found in the corpus."""
+    configured = list(newsbot.settings.start_examples)
+    candidates = configured or _candidate_questions(newsbot, limit)
+    found: list[str] = []
+    answers: set[str | None] = set()
+    for question in candidates:
+        answer = newsbot.ask(question)
+        if answer.abstained or answer.confidence < EXAMPLE_MIN_CONFIDENCE:
+            if configured:
+                logger.warning(
+                    "start example %r left out: %s (confidence %.3f)",
+                    question,
+                    "abstained" if answer.abstained else "not answered confidently",
+                    answer.confidence,
+                )
+            continue
+        if answer.answer not in answers:
+            found.append(question)
+            answers.add(answer.answer)
+            if len(found) == limit:
+                break
+    return found
+
+
+def _candidate_questions(newsbot: Newsbot, limit: int) -> list[str]:
+    """Questions about the corpus's people and organisations, the most mentioned first."""
     # (kind, question) -> mentions; people named with a role ("Ryan Ding, president of") first,
     # then organisations spelled out with their acronym, then bare acronyms.
     counts: dict[tuple[int, str], int] = defaultdict(int)
     for document in newsbot.documents:
         body = document.text
         for name, role in _PERSON_WITH_ROLE.findall(body):
-            if not {name.split()[0].lower(), role} & STOPWORDS:
+            if not {name.split()[0].lower(), role.split()[0]} & STOPWORDS:
                 counts[(0, f"Who is {name}?")] += 1
         for name in _NAME_WITH_ACRONYM.findall(body):
             counts[(1, f"What is the {name}?")] += 1
         for acronym in _ACRONYM.findall(body):
             counts[(2, f"What is the {acronym}?")] += 1
-    found: list[str] = []
-    answers: set[str | None] = set()
-    for _, question in sorted(counts, key=lambda k: (k[0], -counts[k], k[1]))[: 4 * limit]:
-        answer = newsbot.ask(question)
-        if not answer.abstained and answer.answer not in answers:
-            found.append(question)
-            answers.add(answer.answer)
-            if len(found) == limit:
-                break
-    return found
+    ranked = sorted(counts, key=lambda k: (k[0], -counts[k], k[1]))
+    return [question for _, question in ranked[: 4 * limit]]
 
 
 def current_examples(state: BotState) -> list[str]:
