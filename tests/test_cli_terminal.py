@@ -49,7 +49,11 @@ class Terminal:
                 return shown
             left = deadline - time.monotonic()
             if left <= 0 or not self._read(left):
-                raise AssertionError(f"{pattern!r} never showed; screen:\n{self.text}")
+                ended = ""
+                if self.pid and (status := os.waitpid(self.pid, os.WNOHANG))[0]:
+                    self.pid = 0
+                    ended = f" (newsbot ended: {os.waitstatus_to_exitcode(status[1])})"
+                raise AssertionError(f"{pattern!r} never showed{ended}; screen:\n{self.text}")
 
     def type(self, keys: str) -> None:
         os.write(self.fd, keys.encode())
@@ -104,6 +108,7 @@ def test_chat_in_a_terminal_ctrl_c_cancels_typos_are_caught_words_stay_whole(
         # Ctrl-C at the prompt cancels the half-typed line; the chat goes on.
         term.type("Who is Ry")
         term.expect("Who is Ry")
+        time.sleep(0.5)  # let readline take the keys before the interrupt
         term.type("\x03")
         term.expect(r"\n\? ")
         # A mistyped command is caught, never asked as a question.
