@@ -58,3 +58,17 @@ def test_settings_serialise_to_json() -> None:
     data = Settings().to_json()
     assert isinstance(data["corpus_dir"], str)
     assert data["chunk_sentences"] == Settings().chunk_sentences
+
+
+def test_start_examples_from_the_environment_and_toml(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSBOT_START_EXAMPLES", "Who is Ryan Ding? | What is the NCSC?|")
+    assert load_settings().start_examples == ("Who is Ryan Ding?", "What is the NCSC?")
+    monkeypatch.delenv("NEWSBOT_START_EXAMPLES")
+    config = tmp_path / "newsbot.toml"
+    config.write_text('start_examples = ["Who leads New Zealand?"]')
+    assert load_settings(config).start_examples == ("Who leads New Zealand?",)
+    config.write_text("start_examples = [1, 2]")
+    with pytest.raises(ConfigError, match="must be a list of questions"):
+        load_settings(config)
