@@ -162,6 +162,7 @@ INT_RANGES: dict[str, tuple[int, int | None]] = {
     "candidates": (1, 1000),
     "max_question_chars": (1, 100_000),
     "embed_batch_size": (1, 4096),
+    "hnsw_min_chunks": (0, None),
     "user_questions_per_minute": (0, 100_000),
 }
 

@@ -38,7 +38,8 @@ class OnnxEmbedder:
     """MiniLM on ONNX Runtime: the same vectors as `SentenceTransformerEmbedder`, without torch.
 
     `workers` sessions of one thread each encode batches side by side (the index build uses
-    one per core); texts are tokenized first and batched by token count, so padding is small.
+    one per core); texts are tokenized first, sorted by token count and batched within a token
+    budget, so padding is small.
     """
 
     name = MODEL_NAME
@@ -77,7 +78,7 @@ class OnnxEmbedder:
             return vectors
         encodings = self._tokenizer.encode_batch(texts)
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
-        batches = [order[b : b + batch_size] for b in range(0, len(order), batch_size)]
+        batches = _batches(order, [len(e.ids) for e in encodings], batch_size)
 
         def run(worker: int, batch: list[int]) -> None:
             vectors[batch] = self._encode_batch(
@@ -111,6 +112,20 @@ class OnnxEmbedder:
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+def _batches(order: list[int], lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Consecutive runs of `order` (longest first) of at most `batch_size * 128` tokens once
+    padded: 16 texts of 256 tokens, or many more short ones. Memory stays bounded and short
+    texts are not run one small batch at a time."""
+    budget = batch_size * 128
+    batches: list[list[int]] = []
+    for index in order:
+        if batches and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= budget:
+            batches[-1].append(index)
+        else:
+            batches.append([index])
+    return batches
 
 
 def load_query_encoder(build: Path, manifest: dict[str, Any]) -> OnnxEmbedder:
