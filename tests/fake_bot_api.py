@@ -60,6 +60,15 @@ _HTML_TOKEN = re.compile(
 )
 
 
+class RawFailure(Exception):
+    """A failure that is not the Bot API's JSON, e.g. a proxy's HTML error page."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+
+
 class ApiError(Exception):
     """A Bot API error response."""
 
@@ -143,7 +152,7 @@ class FakeBotApi:
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = {}
-        self._failures: dict[str, list[ApiError]] = {}
+        self._failures: dict[str, list[ApiError | RawFailure]] = {}
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -182,6 +191,10 @@ class FakeBotApi:
         """Answer the next call of `method` with an error (429 with `retry_after`)."""
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         self._failures.setdefault(method, []).append(ApiError(code, description, parameters))
+
+    def fail_raw(self, method: str, status: int, body: str) -> None:
+        """Answer the next call of `method` with `status` and a non-JSON `body` (a proxy's page)."""
+        self._failures.setdefault(method, []).append(RawFailure(status, body))
 
     def message(
         self,
@@ -312,6 +325,8 @@ class FakeBotApi:
             result = await handler(params)
         except ApiError as error:
             return _error(error)
+        except RawFailure as failure:
+            return web.Response(status=failure.status, text=failure.body, content_type="text/html")
         finally:
             async with self._changed:
                 self._changed.notify_all()

@@ -43,7 +43,12 @@ from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
 from bot.telegram.format import render_answer, render_sources
-from bot.telegram.limits import ChatOrderedUpdateProcessor, FloodLimiter, QuestionLimiter
+from bot.telegram.limits import (
+    Abandoned,
+    ChatOrderedUpdateProcessor,
+    FloodLimiter,
+    QuestionLimiter,
+)
 from bot.telegram.messages import (
     ADDRESSED_TO_BOT,
     INLINE_RESULTS,
@@ -94,12 +99,14 @@ async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     allowed = state_of(context).settings.allowed_chats
     if not allowed:
         return
-    if update.inline_query is not None:
-        if update.inline_query.from_user.id not in allowed:
+    chat = update.effective_chat
+    if chat is None:
+        # Inline queries, and buttons under inline messages: no chat, so the user must be listed.
+        user = update.effective_user
+        if user is None or user.id not in allowed:
             raise ApplicationHandlerStop
         return
-    chat = update.effective_chat
-    if chat is None or chat.id in allowed:
+    if chat.id in allowed:
         return
     refused = state_of(context).refused_chats
     if update.message is not None and chat.id not in refused:
@@ -315,6 +322,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log a failed update (token scrubbed), apologise in its chat, and keep running."""
     error = context.error
     token = context.bot.token
+    if isinstance(error, Abandoned):
+        return  # counted and logged once at shutdown
     if isinstance(error, RetryAfter):
         logger.warning("flood limit still hit after %d retries: %s", FLOOD_RETRIES, error)
         return
@@ -348,7 +357,13 @@ async def _post_init(application: Application) -> None:
     state: BotState = application.bot_data[STATE_KEY]
     if state.newsbot is None:
         state.newsbot = await asyncio.to_thread(open_newsbot, state.settings)
-    await application.bot.set_my_commands(COMMANDS)
+    try:
+        await application.bot.set_my_commands(COMMANDS)
+    except TelegramError as error:  # the menu is a convenience: say so in one line, go on
+        logger.warning(
+            "could not register the command menu: %s",
+            scrub(f"{type(error).__name__}: {error}", application.bot.token),
+        )
     logger.info(
         "@%s answers from %d document(s)",
         application.bot.username,
@@ -462,6 +477,26 @@ def run_bot(
             raise NewsbotError(
                 f"cannot reach the Bot API server at {server}: {scrub(str(error), token)}"
             ) from None
-        application.run_polling(
-            allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_SECONDS, stop_signals=stop_signals
-        )
+        if stop_signals:
+            for number in stop_signals:
+                loop.add_signal_handler(number, _stop_soon, application)
+        try:
+            application.run_polling(
+                allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_SECONDS, stop_signals=None
+            )
+        except TelegramError as error:
+            raise NewsbotError(
+                "the Telegram bot stopped: " + scrub(f"{type(error).__name__}: {error}", token)
+            ) from None
+
+
+def _stop_soon(application: Application) -> None:
+    """On SIGINT or SIGTERM: abandon replies still waiting for Telegram's flood limits (a busy
+    group drains at 20 messages a minute), so the bot exits within seconds, then stop."""
+    limiter = application.bot.rate_limiter
+    if isinstance(limiter, FloodLimiter):
+        limiter.abandon()
+    processor = application.update_processor
+    if isinstance(processor, ChatOrderedUpdateProcessor):
+        processor.abandon()
+    application.stop_running()

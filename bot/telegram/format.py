@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.answering import Answer, Citation
@@ -11,6 +12,9 @@ from bot.answering import Answer, Citation
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit on one message's text
 MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit on an inline button's callback data
 SHORT_PASSAGE_CHARS = 280
+ANSWER_SHOWN_CHARS = 600  # a longer answer sentence is cut (Sources and JSON keep it whole)
+SOURCE_PASSAGE_CHARS = 1500  # a longer passage is cut around the answer under Sources
+MAX_LINK_CHARS = 1000  # longer article addresses are not linked (one could fill a message)
 ABSTENTION = "The corpus does not say."
 NOTHING_CLOSE = "The corpus does not say, and nothing in it comes close."
 
@@ -27,41 +31,72 @@ _PARAGRAPH, _LINE, _SENTENCE, _WORD, _ANYWHERE, _NEVER = 4, 3, 2, 1, 0, -1
 def render_answer(answer: Answer) -> list[str]:
     """The reply to a question: the answer in bold (or an abstention), then numbered
     citations (title, paragraph) with short passages; split into messages."""
-    blocks = [_headline(answer)]
-    blocks += [
-        f"{citation_heading(c)}\n<blockquote>{excerpt(c.text, c.highlight)}</blockquote>"
-        for c in answer.citations
-    ]
-    return split_html("\n\n".join(blocks))
+
+    def blocks(link: bool) -> list[str]:
+        return [_headline(answer)] + [
+            f"{citation_heading(c, link)}\n<blockquote>{excerpt(c.text, c.highlight)}</blockquote>"
+            for c in answer.citations
+        ]
+
+    return _split_safely(blocks)
 
 
 def render_sources(answer: Answer) -> list[str]:
     """The full passages of an answer, the answer sentence in bold, with where else each appears."""
-    blocks = [_headline(answer)]
-    for citation in answer.citations:
-        lines = [citation_heading(citation), f"<i>{html.escape(_location(citation))}</i>"]
-        lines += [
-            f"<i>also in {html.escape(other['title'])}, paragraph {other['paragraph']}</i>"
-            for other in citation.also_in
-        ]
-        lines.append(f"<blockquote>{highlighted(citation.text, citation.highlight)}</blockquote>")
-        blocks.append("\n".join(lines))
-    return split_html("\n\n".join(blocks))
+
+    def blocks(link: bool) -> list[str]:
+        found = [_headline(answer)]
+        for citation in answer.citations:
+            lines = [
+                citation_heading(citation, link),
+                f"<i>{html.escape(_location(citation))}</i>",
+            ]
+            lines += [
+                f"<i>also in {html.escape(other['title'])}, paragraph {other['paragraph']}</i>"
+                for other in citation.also_in
+            ]
+            passage = excerpt(citation.text, citation.highlight, SOURCE_PASSAGE_CHARS)
+            lines.append(f"<blockquote>{passage}</blockquote>")
+            found.append("\n".join(lines))
+        return found
+
+    return _split_safely(blocks)
 
 
 def render_inline(answer: Answer, citation: Citation) -> str:
     """One inline-mode result: the answer and a single citation, in one message."""
-    text = (
-        f"{_headline(answer, closest=False)}\n\n{citation_heading(citation)}\n"
-        f"<blockquote>{excerpt(citation.text, citation.highlight)}</blockquote>"
-    )
-    return split_html(text)[0]
+
+    def blocks(link: bool) -> list[str]:
+        return [
+            f"{_headline(answer, closest=False)}\n\n{citation_heading(citation, link)}\n"
+            f"<blockquote>{excerpt(citation.text, citation.highlight)}</blockquote>"
+        ]
+
+    return _split_safely(blocks)[0]
 
 
-def citation_heading(citation: Citation) -> str:
-    """`[1] Title, paragraph 3`, the title linked to the article when it has a web address."""
+def _split_safely(blocks: Callable[[bool], list[str]]) -> list[str]:
+    """Split the rendered blocks into messages; should anything in a citation defeat the
+    splitter, render again without links, then as escaped plain text: a citation can never
+    break a reply."""
+    for link in (True, False):
+        try:
+            return split_html("\n\n".join(blocks(link)))
+        except ValueError:
+            continue
+    plain = html.escape(re.sub(r"<[^>]*>", "", "\n\n".join(blocks(False))), quote=False)
+    return split_html(plain)
+
+
+def citation_heading(citation: Citation, link: bool = True) -> str:
+    """`[1] Title, paragraph 3`, the title linked to the article when it has a web address
+    (not when the address is absurdly long)."""
     title = f"<b>{html.escape(citation.title)}</b>"
-    if citation.url.startswith(("https://", "http://")):
+    if (
+        link
+        and citation.url.startswith(("https://", "http://"))
+        and len(citation.url) <= MAX_LINK_CHARS
+    ):
         title = f'<a href="{html.escape(citation.url, quote=True)}">{title}</a>'
     source = f" ({html.escape(citation.source)})" if citation.source else ""
     return f"[{citation.rank}] {title}{source}, paragraph {citation.paragraph}"
@@ -189,7 +224,11 @@ def _longest_fit(
 
 def _headline(answer: Answer, closest: bool = True) -> str:
     if not answer.abstained and answer.answer is not None:
-        return f"<b>{html.escape(answer.answer)}</b>\n<i>confidence {answer.confidence:.2f}</i>"
+        shown = answer.answer
+        if len(shown) > ANSWER_SHOWN_CHARS:
+            cut = shown.rfind(" ", ANSWER_SHOWN_CHARS // 2, ANSWER_SHOWN_CHARS)
+            shown = shown[: cut if cut > 0 else ANSWER_SHOWN_CHARS].rstrip() + " …"
+        return f"<b>{html.escape(shown)}</b>\n<i>confidence {answer.confidence:.2f}</i>"
     if not answer.citations:
         return f"<b>{NOTHING_CLOSE}</b>"
     return f"<b>{ABSTENTION}</b>" + ("\nThe closest passages I found:" if closest else "")

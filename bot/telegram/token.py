@@ -27,8 +27,22 @@ def check_token(token: str) -> str:
 
 
 def scrub(text: str, token: str) -> str:
-    """`text` with the token replaced."""
-    return text.replace(token, REDACTED) if token else text
+    """`text` with the token replaced, in any letter case and URL-encoded too (Telegram's and
+    python-telegram-bot's messages may change the case of an echoed URL)."""
+    if not token:
+        return text
+    forms = {token, token.replace(":", "%3A"), token.replace(":", "%3a")}
+    pattern = "|".join(re.escape(form) for form in sorted(forms, key=len, reverse=True))
+    return re.sub(pattern, REDACTED, text, flags=re.IGNORECASE)
+
+
+def _carries(text: str, token: str) -> bool:
+    return scrub(text, token) != text
+
+
+# python-telegram-bot logs a whole traceback (and the body) when a server answers with
+# something that is not JSON, e.g. a proxy's HTML 502 page; the error that follows says it.
+_NOT_JSON = "Can not load invalid JSON data"
 
 
 @contextlib.contextmanager
@@ -39,12 +53,19 @@ def redacted_logs(token: str) -> Iterator[None]:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         with contextlib.suppress(Exception):  # a malformed record is logging's business
+            if isinstance(record.msg, str) and record.msg.startswith(_NOT_JSON):
+                record.msg, record.args, record.exc_info = (
+                    "the Bot API server answered with something that is not JSON "
+                    "(e.g. an HTML error page)",
+                    None,
+                    None,
+                )
             message = record.getMessage()
-            if token in message:
+            if _carries(message, token):
                 record.msg, record.args = scrub(message, token), None
             if record.exc_info and record.exc_info[1] is not None:
                 trace = logging.Formatter().formatException(record.exc_info)
-                if token in trace:
+                if _carries(trace, token):
                     record.exc_text = scrub(trace, token)
         return record
 

@@ -161,10 +161,12 @@ def test_split_rejects_text_that_is_not_html() -> None:
         split_html("a < b")
 
 
-def test_a_huge_answer_renders_to_several_valid_messages() -> None:
+def test_a_huge_answer_is_cut_and_its_sources_render_to_several_valid_messages() -> None:
     sentence = "An answer & a half " * 400 + "ends here."
-    cited = [citation(i, text="Passage & <more> " * 60 + "done.") for i in range(1, 4)]
-    messages = render_answer(answer(cited, sentence=sentence))
+    cited = [citation(i, text="Passage & <more> " * 200 + "done.") for i in range(1, 4)]
+    [message] = render_answer(answer(cited, sentence=sentence))  # cut, with an ellipsis
+    assert "ends here" not in message and "…" in message
+    messages = render_sources(answer(cited, sentence=sentence))
     assert len(messages) >= 2
     for message in messages:
         assert utf16_length(message) <= MAX_MESSAGE_CHARS
