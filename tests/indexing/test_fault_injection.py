@@ -1,0 +1,81 @@
+"""Fault injection: `index build` processes killed with SIGKILL at random moments (seeded).
+After every kill the previous index still answers, CURRENT names a complete build whose
+checksums hold, and the next build clears the debris."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.config import load_settings
+from bot.engine import Newsbot
+from bot.indexing import build_index, store
+from scripts.bench_integrity import HashEmbedder
+
+RUNS = 24
+SEED = 20261128
+BUILD = """
+import sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from bot.config import load_settings
+from bot.indexing import build_index
+from scripts.bench_integrity import HashEmbedder
+settings = load_settings(corpus_dir=Path({corpus!r}), index_dir=Path({index!r}))
+print("ready", flush=True)
+build_index(settings, embedder=HashEmbedder())
+print("done", flush=True)
+"""
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_killed_builds_never_leave_a_broken_index(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n in range(30):
+        (corpus / f"port-{n:02d}.txt").write_text(
+            f"Port strike {n}\n\nDock workers in Rotterdam walked out on day {n} over pay. "
+            "The union said the strike would last three days.\n\n"
+            "Shipping firms diverted twelve vessels to Antwerp.\n"
+        )
+    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    embedder = HashEmbedder()
+    build_index(settings, embedder=embedder)
+    script = BUILD.format(repo=str(REPO), corpus=str(corpus), index=str(settings.index_dir))
+
+    def start() -> tuple[subprocess.Popen[str], float]:
+        process = subprocess.Popen(
+            [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True
+        )
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        return process, time.monotonic()
+
+    process, began = start()  # one untouched build: how long the build itself takes
+    process.wait(timeout=120)
+    span = time.monotonic() - began
+    rng = random.Random(SEED)
+    killed = finished = 0
+    started = time.monotonic()
+    for _ in range(RUNS):
+        process, began = start()
+        time.sleep(rng.uniform(0, span * 1.1))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        killed += process.returncode == -signal.SIGKILL
+        finished += process.returncode == 0
+        serving = store.current_build(settings.index_dir)
+        manifest = store.read_manifest(settings.index_dir)
+        store.verify_build(serving, manifest)  # complete: every file there, every checksum holds
+        answer = Newsbot(settings, embedder=embedder).ask("Where did the dock workers strike?")
+        assert answer.citations and "Rotterdam" in answer.citations[0].text
+    assert killed >= RUNS // 2, (killed, finished)
+    assert time.monotonic() - started < 90
+    build_index(settings, embedder=embedder)  # the next build clears what the killed ones left
+    index = settings.index_dir
+    assert list(index.glob(".CURRENT.*")) == []
+    assert list((index / "builds").glob(".tmp-*")) == []
+    assert len(list((index / "builds").iterdir())) <= 2
