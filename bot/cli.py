@@ -315,7 +315,8 @@ def chat(
         bot = open_bot(settings)
         with _status("loading the model…"):
             _ = bot.embedder  # load the question encoder before the first prompt
-    _lenient_stdin()
+    if not interactive:  # a terminal goes through readline, which decodes by itself
+        _lenient_stdin()
     if interactive:
         _enable_history()
         typer.echo(
@@ -335,6 +336,11 @@ def chat(
             if interactive:
                 typer.echo()
             return
+        except UnicodeDecodeError as error:
+            echo_error(
+                f"the question is not valid UTF-8 (byte {error.start + 1}); ask it in UTF-8 text"
+            )
+            continue
         if not line:
             continue
         if not interactive:
