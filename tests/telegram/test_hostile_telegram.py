@@ -234,3 +234,24 @@ def test_stopping_with_a_group_backlog_takes_seconds(seed_settings) -> None:
     assert seconds < 10, stderr
     assert re.search(r"(abandoned|dropped) \d+ ", stderr), stderr  # says how many
     assert TOKEN not in stderr
+
+
+def test_a_damaged_rebuild_does_not_turn_answers_into_apologies(make_corpus, embedder) -> None:
+    settings = make_corpus(
+        {"port.txt": "Port strike\n\nDock workers in Rotterdam walked out on Tuesday over pay.\n"}
+    )
+    build_index(settings, embedder=embedder)
+    newsbot = Newsbot(settings, embedder=embedder)
+    (settings.corpus_dir / "more.txt").write_text("Weather\n\nIt rained in Oslo all week.\n")
+    fresh = build_index(settings, embedder=embedder).location  # CURRENT now names it
+    damaged = fresh / "chunks.faiss"
+    damaged.write_bytes(damaged.read_bytes()[:-100])
+
+    async def scenario() -> list[dict]:
+        async with running_bot(settings, newsbot) as (server, _):
+            server.message(42, "Where did the dock workers walk out?")
+            server.message(42, "Who walked out over pay?")
+            return await server.wait_sent(42, 2)
+
+    for reply in asyncio.run(scenario()):
+        assert reply["text"] != APOLOGY and "Rotterdam" in reply["text"]
