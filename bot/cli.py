@@ -312,9 +312,10 @@ def chat(
     with user_errors():
         check_top_k(top_k)
         settings = settings_from(corpus, index, retriever)
-        bot = open_bot(settings)
-        with _status("loading the model…"):
-            _ = bot.embedder  # load the question encoder before the first prompt
+        with _signals_to_this_thread():
+            bot = open_bot(settings)
+            with _status("loading the model…"):
+                bot.ask("What is in the news?")  # load everything before the first prompt
     if not interactive:  # a terminal goes through readline, which decodes by itself
         _lenient_stdin()
     if interactive:
@@ -650,6 +651,20 @@ def _console():
     console = Console()
     console.soft_wrap = not console.is_terminal
     return console
+
+
+@contextlib.contextmanager
+def _signals_to_this_thread() -> Iterator[None]:
+    """Threads started in the block (ONNX Runtime's, FAISS's, the spinner's) never receive
+    Ctrl-C: they inherit a mask blocking SIGINT. Otherwise the kernel may hand SIGINT to one of
+    them, and the prompt, waiting in `select`, would not notice it until the next key."""
+    import signal
+
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile lands now
 
 
 @contextlib.contextmanager
