@@ -43,7 +43,7 @@ class Settings:
     embed_batch_size: int = 32
     # Dense search is exact (FAISS flat) below this many chunks, HNSW from here on (0: always
     # exact); chosen from scripts/bench_scale.py, see docs/benchmarks.md.
-    hnsw_min_chunks: int = 200_000
+    hnsw_min_chunks: int = 100_000
     # Telegram front end: questions one user may ask per minute (0: no limit), and the chat
     # ids it answers in (empty: every chat); env NEWSBOT_ALLOWED_CHATS is comma-separated.
     user_questions_per_minute: int = 10

@@ -172,3 +172,26 @@ def test_cli_says_whether_a_build_was_incremental_or_full(make_corpus) -> None:
     assert "Incremental build: 1 document(s) reused, 0 new or changed" in second.stderr
     forced = runner.invoke(app, [*args, "--full"])
     assert "Full build: --full was asked for." in forced.stderr
+
+
+def test_a_build_can_drop_sentence_vectors_and_keeps_the_sentence_table(
+    make_corpus, embedded: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.indexing.build as build_module
+
+    settings = make_corpus({"port.txt": PORT})
+    build_index(settings)
+    monkeypatch.setattr(build_module, "SENTENCE_VECTORS", False)
+    embedded.clear()
+    report = build_index(settings)
+    assert report.full and report.reason.startswith("sentence vectors changed")
+    assert len(embedded) == report.chunks  # each chunk once, no sentences
+    assert not (store.current_build(settings.index_dir) / "sentences.npy").exists()
+    data = store.load(settings.index_dir)
+    assert data.sentence_vectors is None
+    assert [data.sentence_text(i) for i in range(3)] == [
+        "Dock workers in Rotterdam walked out on Tuesday over pay.",
+        "The union said the strike would last three days.",
+        "Shipping firms diverted twelve vessels to Antwerp.",
+    ]
+    assert not build_index(settings).full  # and later builds reuse it
