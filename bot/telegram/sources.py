@@ -4,8 +4,10 @@ working across restarts: bounded in rows, expired after some days, each key boun
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import secrets
 import sqlite3
 import threading
@@ -102,18 +104,29 @@ class SourcesStore:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(OSError):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             try:
-                self._db = self._open()
+                self._db = self._open(self.path)
             except sqlite3.DatabaseError as error:  # not a database, or damaged: start afresh
+                if not (self.path.is_file() and os.access(self.path.parent, os.W_OK)):
+                    # The index directory is not writable by this user (e.g. a bot running as
+                    # its own account over an index built by another): keep Sources in memory.
+                    logger.warning(
+                        "%s cannot be opened (%s); Sources are kept in memory until restart",
+                        self.path,
+                        error,
+                    )
+                    self._db = self._open(":memory:")
+                    return self._db
                 aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
                 logger.warning("%s is unusable (%s); moved to %s", self.path, error, aside.name)
                 self.path.replace(aside)
-                self._db = self._open()
+                self._db = self._open(self.path)
         return self._db
 
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+    def _open(self, path: Path | str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         try:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, fast commits

@@ -255,3 +255,56 @@ def test_a_damaged_rebuild_does_not_turn_answers_into_apologies(make_corpus, emb
 
     for reply in asyncio.run(scenario()):
         assert reply["text"] != APOLOGY and "Rotterdam" in reply["text"]
+
+
+def test_the_bot_starts_and_answers_with_an_unreadable_corpus_file(embedder) -> None:
+    from bot.config import load_settings
+    from tests.hostile import as_user, shared_tmp
+
+    with shared_tmp() as root:
+        corpus = root / "corpus"
+        corpus.mkdir()
+        (corpus / "port.txt").write_text(
+            "Port strike\n\nDock workers in Rotterdam walked out on Tuesday over pay.\n"
+        )
+        settings = load_settings(corpus_dir=corpus, index_dir=root / "index")
+        build_index(settings, embedder=embedder)
+        secret = corpus / "secret.txt"
+        secret.write_text("Private notes.\n")
+        secret.chmod(0o000)  # root reads it anyway: the bot runs as nobody
+        script = Path(sys.executable).with_name("newsbot")
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "NEWSBOT_CORPUS": str(corpus),
+            "NEWSBOT_INDEX": str(settings.index_dir),
+            "HOME": str(root),
+        }
+
+        async def scenario() -> tuple[str, str]:
+            async with FakeBotApi(TOKEN) as server:
+                process = await asyncio.create_subprocess_exec(
+                    *as_user("nobody"),
+                    script,
+                    "telegram",
+                    "--api-base-url",
+                    f"http://127.0.0.1:{server.port}",
+                    env=env,
+                    stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.PIPE,
+                )
+                try:
+                    await server.wait_for(lambda: bool(server.calls_to("setMyCommands")), 120)
+                    server.message(42, "Where did the dock workers walk out?")
+                    [answer] = await server.wait_sent(42, 1, timeout=60)
+                    process.send_signal(signal.SIGTERM)
+                    _, err = await asyncio.wait_for(process.communicate(), 30)
+                    return answer["text"], err.decode()
+                finally:
+                    if process.returncode is None:
+                        process.kill()
+                        await process.wait()
+
+        text, stderr = asyncio.run(scenario())
+    assert "Rotterdam" in text, stderr
+    assert "Traceback" not in stderr and "secret.txt" in stderr  # named as changed, once
