@@ -1,7 +1,7 @@
 """Index build throughput: full and incremental builds, a big file, and the sentence splitters.
 
     make bench-deps && .venv/bin/python scripts/bench_build.py [--articles 20] [--big-mb 20]
-        [--skip-big] [--skip-splitters]
+        [--skip-big] [--skip-splitters] [--chunks-only]
 
 Everything is measured in one run, each build in a fresh process of the installed `newsbot`
 command, with the ONNX export already cached (a first, untimed build primes it):
@@ -54,6 +54,21 @@ _BASELINE = (
 )
 
 
+# A full build as `newsbot index build --full` does it, but embedding chunks only (no
+# sentences.npy): what builds become once answering stops reading sentence vectors.
+_CHUNKS_ONLY = (
+    "import sys\n"
+    "from pathlib import Path\n"
+    "import bot.indexing.build as build\n"
+    "from bot.config import load_settings\n"
+    "build.SENTENCE_VECTORS = False\n"
+    "settings = load_settings(corpus_dir=Path(sys.argv[1]), index_dir=Path(sys.argv[2]))\n"
+    "report = build.build_index(settings, full=True)\n"
+    "print(f'Indexed {report.documents} document(s): {report.chunks} chunks, "
+    "{report.embedded_texts} texts embedded')\n"
+)
+
+
 def measured(command: list[str]) -> dict[str, Any]:
     """Wall-clock seconds and peak RSS (MB) of one fresh process, and its output."""
     started = time.perf_counter()
@@ -85,7 +100,7 @@ def article_text(article: dict[str, Any]) -> str:
     return f"---\ntitle: {squadlib.title_of(article)}\n---\n{body}\n"
 
 
-def bench_build(articles: int, root: Path) -> dict[str, Any]:
+def bench_build(articles: int, root: Path, chunks_only: bool = False) -> dict[str, Any]:
     """Full build against the baseline, then adding and removing one article."""
     train = squadlib.load_split("train")
     chosen, extra = train[:articles], train[articles]
@@ -110,6 +125,10 @@ def bench_build(articles: int, root: Path) -> dict[str, Any]:
     (corpus / "zzz-extra.txt").unlink()
     removed = build(corpus, index)
     unchanged = build(corpus, index)
+    only = None
+    if chunks_only:
+        only = measured([sys.executable, "-c", _CHUNKS_ONLY, str(corpus), str(root / "only")])
+        print(f"  chunks only: {only['seconds']:.1f} s, {only['stdout'].strip()}", flush=True)
     strip = ("stdout", "stderr")
     result = {
         "articles": articles,
@@ -122,6 +141,9 @@ def bench_build(articles: int, root: Path) -> dict[str, Any]:
         "summary": full["stdout"].strip(),
     }
     result["full_over_baseline"] = round(full["seconds"] / baseline["seconds"], 3)
+    if only is not None:
+        result["chunks_only"] = {k: v for k, v in only.items() if k not in strip}
+        result["chunks_only_over_baseline"] = round(only["seconds"] / baseline["seconds"], 3)
     result["add_over_full"] = round(added["seconds"] / full["seconds"], 3)
     result["remove_over_full"] = round(removed["seconds"] / full["seconds"], 3)
     return result
@@ -241,11 +263,14 @@ def main() -> None:
     parser.add_argument("--big-mb", type=float, default=20.0)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--skip-splitters", action="store_true")
+    parser.add_argument(
+        "--chunks-only", action="store_true", help="also time a full build without sentence vectors"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {"load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-build-") as scratch:
         root = Path(scratch)
-        results["build"] = bench_build(args.articles, root / "build")
+        results["build"] = bench_build(args.articles, root / "build", args.chunks_only)
         if not args.skip_splitters:
             results["splitters"] = bench_splitters(root / "splitters")
         if not args.skip_big:
@@ -266,6 +291,14 @@ def main() -> None:
         ["remove it again (incremental)", b["remove_one"]["seconds"], b["remove_over_full"]],
         ["nothing changed", b["unchanged"]["seconds"], ""],
     ]
+    if "chunks_only" in b:
+        rows.append(
+            [
+                "full build, chunks only (no sentence vectors)",
+                b["chunks_only"]["seconds"],
+                b["chunks_only_over_baseline"],
+            ]
+        )
     print(f"\n{b['articles']} articles, {b['paragraphs']} paragraphs: {b['summary']}")
     print_table(["measure", "seconds", "ratio"], rows)
     if "big_file" in results:
