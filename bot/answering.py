@@ -1,11 +1,14 @@
-"""From retrieved passages to an answer: the best sentence, its citations, and a confidence.
+"""From retrieved passages to an answer: a trained reader picks the sentence and says how sure.
 
-Every sentence of the retrieved passages is scored as an answer by a linear model over a
-few features (how close it is to the question in meaning and in wording, what the
-sentences around it add, how strongly the retrievers ranked its passage). Confidence is a
-logistic model over evidence about the chosen answer: how close it is to the question in
-meaning, how much of the question's wording and names it and its passage cover. Both sets of weights were fitted on SQuAD v1.1
-*train* articles by scripts/fit_scorer.py, which prints the constants below.
+1. Retrieval (`bot/retrieval.py`, hybrid by default) proposes passages.
+2. Every sentence of those passages gets a cheap prior: a linear model over wording and
+   retrieval evidence (how much of the question's wording it and its neighbours cover, how
+   the retrievers ranked its passage, whether it has the kind of thing asked for). The
+   weights are fitted on SQuAD v1.1 train by scripts/calibrate_reader.py.
+3. The best READER_SHORTLIST sentences go to the reader (`bot/reader.py`), a cross-encoder
+   that reads the question with each sentence and the sentence before it. The one it rates
+   highest is the answer; its probability is the confidence.
+4. Below `min_confidence` the bot abstains, and still cites the closest passages.
 """
 
 from __future__ import annotations
@@ -18,11 +21,11 @@ from typing import Any
 import numpy as np
 
 from bot.lexical import terms, words
+from bot.query import Query
+from bot.reader import Reader, candidate_text
 from bot.retrieval import Hit, Retriever
 
-SENTENCE_FEATURES = (
-    "sentence_cosine",  # cosine of question and sentence
-    "cosine_gap",  # ... minus the best among the candidates
+PRIOR_FEATURES = (
     "passage_cosine",  # cosine of question and the passage (embedded with its title)
     "passage_bm25",  # BM25 of the passage over the best BM25 among the candidates
     "fused_rank",  # 1 / (1 + position in the retriever's list)
@@ -41,11 +44,11 @@ SENTENCE_FEATURES = (
     "first_in_paragraph",
     "length",  # log of the sentence's length in characters, scaled
 )
-# Fitted by scripts/fit_scorer.py (listwise logistic regression on SQuAD train).
-SENTENCE_WEIGHTS = np.array(
+# Fitted by scripts/fit_scorer.py (listwise logistic regression on SQuAD train), as the
+# answer scorer before the reader; the sentence-embedding features it also had are gone, so
+# the index no longer stores sentence vectors. Only the order it gives matters here.
+PRIOR_WEIGHTS = np.array(
     [
-        2.4470,
-        2.0605,
         2.7172,
         -1.3574,
         1.0056,
@@ -65,22 +68,7 @@ SENTENCE_WEIGHTS = np.array(
         1.5100,
     ]
 )
-
-CONFIDENCE_FEATURES = (
-    "answer_margin",  # the chosen sentence's score minus the best outside its passage
-    "sentence_cosine",
-    "passage_cosine",
-    "overlap_context",  # IDF share of question terms in the answer sentence and its neighbours
-    "overlap_passage",  # ... in the answer passage and its title
-    "unknown_terms",  # ... that the corpus never uses
-    "missing_salient",  # the rarest question term absent from the answer's passage, 0..1
-    "names_unknown",  # share of the question's names and numbers the corpus never uses
-    "names_missing",  # share of them absent from the answer's passage and neighbours
-)
-CONFIDENCE_WEIGHTS = np.array(
-    [0.5910, 5.1263, 0.0000, 1.1879, 1.7733, 0.0000, 0.0000, 0.0000, -0.5486]
-)
-CONFIDENCE_BIAS = -3.0069  # -5.7584 - logit(0.06): the threshold chosen on dev data
+READER_SHORTLIST = 8  # sentences the reader reads per question (about 4 ms each)
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
@@ -105,8 +93,6 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _ASKS_NAME = re.compile(r"\b(who|whom|whose|which|what (is|was) the name)\b", re.IGNORECASE)
-# Names and numbers: capitalised words (iPhone-style too) and words with digits, after the first.
-_NAME = re.compile(r"(?<!^)\b(?:[A-Z][\w'’-]*|[a-z]+[A-Z][\w'’-]*|\w*\d[\w.,]*)")
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
 
 
@@ -148,90 +134,144 @@ class Answer:
 
 @dataclass(frozen=True)
 class Question:
-    """What scoring needs to know about the question itself."""
+    """What prior scoring needs to know about the question itself."""
 
-    text: str
-    vector: np.ndarray
+    query: Query
     weights: dict[str, float]  # IDF of each distinct content term in the corpus
     bigrams: frozenset[tuple[str, str]]
     asks_number: bool
     asks_time: bool
     asks_name: bool
     words: frozenset[str]  # lower-cased words of the question (to spot new names)
-    name_terms: frozenset[str]  # stemmed capitalised words and numbers after the first word
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """Every (passage, sentence) pair of the retrieved passages, with its features."""
+    """Every (passage, sentence) pair of the retrieved passages, with its prior features."""
 
     hit_positions: np.ndarray  # index into the hits
     sentences: np.ndarray  # index into the sentence table
-    features: np.ndarray  # one row per pair, columns as SENTENCE_FEATURES
+    features: np.ndarray  # one row per pair, columns as PRIOR_FEATURES
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's verdict on the shortlisted sentences of one question."""
+
+    sentences: np.ndarray  # shortlisted sentence ids, best prior first
+    logits: np.ndarray  # the reader's raw scores
+    probabilities: np.ndarray  # ... calibrated: the probability that each answers the question
+
+    @property
+    def best(self) -> int:
+        return int(self.sentences[int(np.argmax(self.probabilities))])
+
+    @property
+    def confidence(self) -> float:
+        return float(self.probabilities.max())
 
 
 def answer_question(
     retriever: Retriever,
-    question: str,
-    query_vector: np.ndarray,
+    reader: Reader,
+    query: Query,
     *,
     mode: str,
     top_k: int,
     candidates: int,
     min_confidence: float,
 ) -> Answer:
-    """Retrieve, pick the answer sentence, cite, and decide whether to abstain."""
-    hits = retriever.search(question, query_vector, mode, candidates)
+    """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain."""
+    hits = retriever.search(query, mode, candidates)
     if not hits:
-        return Answer(question, None, True, 0.0, [])
-    asked = analyse_question(retriever, question, query_vector)
-    pairs = candidate_features(retriever, asked, hits)
-    scores = pairs.features @ SENTENCE_WEIGHTS
-    best = int(np.argmax(scores))
-    confidence = answer_confidence(confidence_features(retriever, asked, hits, pairs, scores, best))
+        return Answer(query.text, None, True, 0.0, [])
+    pairs = candidate_features(retriever, analyse_question(retriever, query), hits)
+    prior = pairs.features @ PRIOR_WEIGHTS
+    reading = read_shortlist(retriever, reader, query, pairs, prior)
+    confidence = reading.confidence
     abstained = confidence < min_confidence
-    answer_sentence = int(pairs.sentences[best])
     citations = _citations(
         retriever,
-        passage_order(hits, pairs, scores),
+        passage_order(hits, pairs, prior, reading),
         top_k,
-        None if abstained else answer_sentence,
+        None if abstained else reading.best,
     )
     return Answer(
-        question=question,
-        answer=None if abstained else retriever.data.sentence_text(answer_sentence),
+        question=query.text,
+        answer=None if abstained else retriever.data.sentence_text(reading.best),
         abstained=abstained,
         confidence=round(confidence, 4),
         citations=citations,
     )
 
 
-def analyse_question(retriever: Retriever, question: str, query_vector: np.ndarray) -> Question:
+def shortlist(pairs: Candidates, prior: np.ndarray, size: int = READER_SHORTLIST) -> np.ndarray:
+    """The `size` distinct sentences with the best prior, best first."""
+    best: dict[int, float] = {}
+    for sentence, score in zip(pairs.sentences.tolist(), prior.tolist(), strict=True):
+        if score > best.get(sentence, -np.inf):
+            best[sentence] = score
+    ranked = sorted(best, key=lambda s: -best[s])
+    return np.asarray(ranked[:size], dtype=np.int64)
+
+
+def read_shortlist(
+    retriever: Retriever, reader: Reader, query: Query, pairs: Candidates, prior: np.ndarray
+) -> Reading:
+    """The reader's probabilities for the shortlisted sentences, each read with the sentence
+    before it in its document as context."""
+    data = retriever.data
+    chosen = shortlist(pairs, prior)
+    texts = [
+        candidate_text(data.sentence_text(int(s)), _previous_sentence(retriever, int(s)))
+        for s in chosen
+    ]
+    logits = reader.logits(query.text, texts)
+    return Reading(chosen, logits, reader.probabilities(logits))
+
+
+def _previous_sentence(retriever: Retriever, sentence: int) -> str | None:
+    """The sentence before, in the same document (across paragraphs: news paragraphs are
+    often one sentence long, and the one before holds the subject)."""
+    docs = retriever.data.sentences["doc"]
+    if sentence > 0 and docs[sentence - 1] == docs[sentence]:
+        return retriever.data.sentence_text(sentence - 1)
+    return None
+
+
+def analyse_question(retriever: Retriever, query: Query) -> Question:
     """The question's terms with their IDF, its term pairs and what kind of answer it wants."""
-    question_terms = terms(question)
+    text = query.text
     return Question(
-        text=question,
-        vector=query_vector,
-        weights={term: retriever.idf(term) for term in question_terms},
-        bigrams=frozenset(itertools.pairwise(question_terms)),
-        asks_number=bool(_ASKS_NUMBER.search(question)),
-        asks_time=bool(_ASKS_TIME.search(question)),
-        asks_name=bool(_ASKS_NAME.search(question)),
-        words=frozenset(words(question)),
-        name_terms=frozenset(terms(" ".join(_NAME.findall(question)))),
+        query=query,
+        weights={term: retriever.idf(term) for term in query.terms},
+        bigrams=frozenset(itertools.pairwise(query.terms)),
+        asks_number=bool(_ASKS_NUMBER.search(text)),
+        asks_time=bool(_ASKS_TIME.search(text)),
+        asks_name=bool(_ASKS_NAME.search(text)),
+        words=frozenset(words(text)),
     )
 
 
-def passage_order(hits: list[Hit], pairs: Candidates, scores: np.ndarray) -> list[Hit]:
-    """Passages by the score of their best sentence: the answer's passage comes first."""
-    best_per_hit = np.full(len(hits), -np.inf)
-    np.maximum.at(best_per_hit, pairs.hit_positions, scores)
-    order = np.argsort(-best_per_hit, kind="stable")
+def passage_order(
+    hits: list[Hit], pairs: Candidates, prior: np.ndarray, reading: Reading
+) -> list[Hit]:
+    """Passages by the reader's best probability among their sentences, then by prior: the
+    answer's passage comes first."""
+    read = dict(zip(reading.sentences.tolist(), reading.probabilities.tolist(), strict=True))
+    best_read = np.full(len(hits), -1.0)
+    best_prior = np.full(len(hits), -np.inf)
+    for position, sentence, score in zip(
+        pairs.hit_positions.tolist(), pairs.sentences.tolist(), prior.tolist(), strict=True
+    ):
+        best_read[position] = max(best_read[position], read.get(sentence, -1.0))
+        best_prior[position] = max(best_prior[position], score)
+    order = np.lexsort((-best_prior, -best_read))
     return [hits[int(i)] for i in order]
 
 
 def candidate_features(retriever: Retriever, asked: Question, hits: list[Hit]) -> Candidates:
-    """The feature matrix of every sentence in every retrieved passage."""
+    """The prior feature matrix of every sentence in every retrieved passage."""
     data = retriever.data
     positions: list[int] = []
     sentences: list[int] = []
@@ -242,15 +282,13 @@ def candidate_features(retriever: Retriever, asked: Question, hits: list[Hit]) -
     hit_positions = np.asarray(positions, dtype=np.int64)
     sentence_ids = np.asarray(sentences, dtype=np.int64)
 
-    unique = sorted(set(sentences))
-    own = {s: _sentence_evidence(retriever, asked, s) for s in unique}
+    own = {s: _sentence_evidence(retriever, asked, s) for s in set(sentences)}
     passage_terms = [_passage_terms(retriever, hit.chunk) for hit in hits]
 
-    cosine = data.sentence_vectors[sentence_ids] @ asked.vector
     passage_cosine = np.array([hits[p].dense for p in positions])
     lexical = np.array([hit.lexical for hit in hits])
     best_lexical = float(lexical.max())
-    passage_bm25 = lexical[hit_positions] / best_lexical if best_lexical > 0 else 0 * cosine
+    passage_bm25 = lexical[hit_positions] / best_lexical if best_lexical > 0 else 0 * passage_cosine
     fused_rank = 1.0 / (1.0 + hit_positions)
     dense_rank = 1.0 / (1.0 + np.array([hits[p].dense_rank for p in positions]))
     bm25_rank = 1.0 / (1.0 + np.array([hits[p].lexical_rank for p in positions]))
@@ -261,8 +299,6 @@ def candidate_features(retriever: Retriever, asked: Question, hits: list[Hit]) -
     )
     features = np.column_stack(
         [
-            cosine,
-            cosine - cosine.max(),
             passage_cosine,
             passage_bm25,
             fused_rank,
@@ -280,7 +316,7 @@ def candidate_features(retriever: Retriever, asked: Question, hits: list[Hit]) -
 
 
 def _sentence_evidence(retriever: Retriever, asked: Question, sentence: int) -> list[float]:
-    """The features that depend on the sentence alone (SENTENCE_FEATURES from "overlap",
+    """The features that depend on the sentence alone (PRIOR_FEATURES from "overlap",
     without the passage's and the gaps)."""
     data = retriever.data
     own = retriever.sentence_terms(sentence)
@@ -335,50 +371,6 @@ def _passage_terms(retriever: Retriever, chunk: int) -> frozenset[str]:
 def _coverage(weights: dict[str, float], text_terms: frozenset[str] | set[str]) -> float:
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in text_terms) / total if total else 0.0
-
-
-def confidence_features(
-    retriever: Retriever,
-    asked: Question,
-    hits: list[Hit],
-    pairs: Candidates,
-    scores: np.ndarray,
-    best: int,
-) -> np.ndarray:
-    """The evidence that the chosen sentence answers the question (CONFIDENCE_FEATURES)."""
-    position = int(pairs.hit_positions[best])
-    sentence = int(pairs.sentences[best])
-    elsewhere = scores[pairs.hit_positions != position]
-    margin = float(scores[best] - elsewhere.max()) if elsewhere.size else 1.0
-    context = (
-        retriever.sentence_terms(sentence)
-        | _neighbour(retriever, sentence, -1)
-        | _neighbour(retriever, sentence, +1)
-    )
-    passage = _passage_terms(retriever, hits[position].chunk) | context
-    weights = asked.weights
-    missing = [w for t, w in weights.items() if t not in passage]
-    unknown = {t for t in weights if t not in retriever.document_frequency}
-    names = asked.name_terms
-    return np.array(
-        [
-            min(margin, 5.0),
-            pairs.features[best, 0],
-            hits[position].dense,
-            _coverage(weights, context),
-            _coverage(weights, passage),
-            _coverage(weights, unknown),
-            max(missing, default=0.0) / retriever.unseen_idf,
-            len(names & unknown) / len(names) if names else 0.0,
-            len(names - passage) / len(names) if names else 0.0,
-        ]
-    )
-
-
-def answer_confidence(evidence: np.ndarray) -> float:
-    """The estimated probability that the chosen sentence answers the question."""
-    z = float(CONFIDENCE_BIAS + evidence @ CONFIDENCE_WEIGHTS)
-    return float(1.0 / (1.0 + np.exp(-z)))
 
 
 def _citations(

@@ -14,6 +14,8 @@ from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
 from bot.indexing import Progress, build_index, corpus_changes, store
 from bot.indexing.store import DocumentRecord, IndexData
+from bot.query import Query
+from bot.reader import Reader, packaged_reader
 from bot.retrieval import Retriever
 
 logger = logging.getLogger(__name__)
@@ -63,9 +65,12 @@ def default_query_embedder(data: IndexData | None = None) -> Embedder:
 class Newsbot:
     """Answers questions from the serving index; picks up a rebuilt index on the next question."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, reader: Reader | None = None
+    ) -> None:
         self.settings = settings
         self._embedder = embedder
+        self._reader = reader
         self._lock = threading.Lock()
         self._rejected: Path | None = None  # a newer build that could not be loaded
         self._retriever = self._load()
@@ -78,6 +83,7 @@ class Newsbot:
         build_if_missing: bool = False,
         progress: Progress | None = None,
         embedder: Embedder | None = None,
+        reader: Reader | None = None,
     ) -> Newsbot:
         """Load the index, building it first if there is none and `build_if_missing`."""
         try:
@@ -86,13 +92,20 @@ class Newsbot:
             if not build_if_missing:
                 raise
             build_index(settings, progress=progress)
-        return cls(settings, embedder)
+        return cls(settings, embedder, reader)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = default_query_embedder(self._retriever.data)
         return self._embedder
+
+    @property
+    def reader(self) -> Reader:
+        """The answer reader shipped with the package (`ReaderError` if it is damaged)."""
+        if self._reader is None:
+            self._reader = packaged_reader()
+        return self._reader
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -124,11 +137,11 @@ class Newsbot:
         question = validate_question(question, self.settings.max_question_chars)
         self.reload_if_rebuilt()
         current = self._retriever  # one snapshot for the whole question
-        vector = self.embedder.encode([question])[0]
+        query = Query.analyse(question, self.embedder.encode([question])[0])
         answer = answer_question(
             current,
-            question,
-            vector,
+            self.reader,
+            query,
             mode=retriever or self.settings.retriever,
             top_k=top_k or self.settings.top_k,
             candidates=max(self.settings.candidates, top_k or 0),

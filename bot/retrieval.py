@@ -9,6 +9,7 @@ import numpy as np
 
 from bot.indexing.store import IndexData
 from bot.lexical import terms
+from bot.query import Query
 
 RETRIEVERS = ("dense", "bm25", "hybrid")
 RRF_K = 60  # the constant of reciprocal-rank fusion (Cormack et al., 2009)
@@ -71,12 +72,13 @@ class Retriever:
             self._sentence_terms[sentence] = found
         return found
 
-    def search(self, question: str, query_vector: np.ndarray, mode: str, k: int) -> list[Hit]:
+    def search(self, query: Query, mode: str, k: int) -> list[Hit]:
         """The top `k` chunks for the question under `mode` (dense, bm25 or hybrid)."""
         k = min(k, self.data.chunk_count)
         pool = min(max(k, _POOL), self.data.chunk_count)
+        query_vector = query.vector
         dense = self._dense(query_vector, pool)
-        question_terms = terms(question)
+        question_terms = list(query.terms)
         lexical = self._bm25(question_terms)
         top_lexical = self._top_lexical(lexical, pool)
         cosines = dict(dense)
@@ -150,7 +152,7 @@ class Retriever:
 
 def normalised_fusion(cosines: dict[int, float], lexical: np.ndarray) -> list[tuple[int, float]]:
     """Both retrievers' candidates by a weighted sum of cosine and BM25, each scaled to 0..1
-    over the candidates (the weight was chosen on SQuAD train, see scripts/fit_scorer.py)."""
+    over the candidates (the weight was chosen on SQuAD train, by the fitting script that preceded scripts/calibrate_reader.py)."""
     chunks = np.fromiter(cosines, dtype=np.int64, count=len(cosines))
     cosine = np.fromiter(cosines.values(), dtype=np.float64, count=len(cosines))
     bm25 = lexical[chunks].astype(np.float64)

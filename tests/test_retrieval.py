@@ -6,6 +6,7 @@ import pytest
 
 from bot.engine import Newsbot
 from bot.indexing import build_index
+from bot.query import Query
 from bot.retrieval import RETRIEVERS
 
 QUESTIONS = {
@@ -17,8 +18,8 @@ QUESTIONS = {
 
 def _search(bot: Newsbot, question: str, mode: str, k: int):
     retriever = bot._retriever
-    vector = bot.embedder.encode([question])[0]
-    return retriever, retriever.search(question, vector, mode, k)
+    query = Query.analyse(question, bot.embedder.encode([question])[0])
+    return retriever, retriever.search(query, mode, k)
 
 
 @pytest.mark.parametrize("mode", RETRIEVERS)

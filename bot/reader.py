@@ -1,0 +1,145 @@
+"""The answer reader: a cross-encoder that reads a question and a candidate sentence together.
+
+It scores (question, candidate) pairs with the probability that the candidate answers the
+question. A candidate is one sentence of an article, followed by the sentence before it as
+context (so "Other members of the group are..." can be read as being about the group the
+previous sentence names). The model is MiniLM-L6 (the index's own embedding model) fine-tuned
+on SQuAD v1.1 train by `scripts/train_reader.py`, exported to ONNX and quantised to int8. It
+ships inside the package (`bot/models/`) with its SHA-256, checked when it is loaded.
+
+Needs only ONNX Runtime and `tokenizers`: no torch on the question path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import NewsbotError
+
+MODELS_DIR = Path(__file__).resolve().parent / "models"
+CARD_FILE = "reader.json"
+READER_CARD = MODELS_DIR / CARD_FILE
+MAX_TOKENS = 160  # question + candidate + context; longer pairs lose the end of the context
+CONTEXT_SEPARATOR = " [SEP] "
+
+
+class ReaderError(NewsbotError):
+    """The packaged reader model is missing or damaged."""
+
+
+def candidate_text(sentence: str, previous: str | None) -> str:
+    """What the reader sees of a candidate: the sentence, then the one before it as context.
+
+    The sentence comes first so that truncation only ever cuts the context.
+    """
+    sentence = " ".join(sentence.split())
+    if not previous:
+        return sentence
+    return sentence + CONTEXT_SEPARATOR + " ".join(previous.split())
+
+
+@dataclass(frozen=True)
+class ReaderCard:
+    """What `bot/models/reader.json` records about the shipped model."""
+
+    model_file: str
+    model_sha256: str
+    tokenizer_file: str
+    tokenizer_sha256: str
+    max_tokens: int
+    # Platt scaling fitted by scripts/calibrate_reader.py: probability the answer is right.
+    scale: float = 1.0
+    shift: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path = READER_CARD) -> ReaderCard:
+        try:
+            card = json.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                model_file=card["model"]["file"],
+                model_sha256=card["model"]["sha256"],
+                tokenizer_file=card["tokenizer"]["file"],
+                tokenizer_sha256=card["tokenizer"]["sha256"],
+                max_tokens=int(card.get("max_tokens", MAX_TOKENS)),
+                scale=float(card.get("calibration", {}).get("scale", 1.0)),
+                shift=float(card.get("calibration", {}).get("shift", 0.0)),
+            )
+        except (OSError, ValueError, KeyError, TypeError) as problem:
+            raise ReaderError(
+                f"the answer reader's card {path} cannot be read ({problem}); reinstall newsbot"
+            ) from None
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+class Reader:
+    """Scores (question, candidate) pairs with ONNX Runtime; `score` returns probabilities."""
+
+    def __init__(self, card: ReaderCard, directory: Path = MODELS_DIR) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        model_path = directory / card.model_file
+        tokenizer_path = directory / card.tokenizer_file
+        for path, expected in (
+            (model_path, card.model_sha256),
+            (tokenizer_path, card.tokenizer_sha256),
+        ):
+            try:
+                actual = _sha256(path)
+            except OSError as problem:
+                raise ReaderError(
+                    f"the answer reader's file {path} cannot be read ({problem.strerror}); "
+                    "reinstall newsbot"
+                ) from None
+            if actual != expected:
+                raise ReaderError(
+                    f"the answer reader's file {path} is damaged (SHA-256 does not match "
+                    "bot/models/reader.json); reinstall newsbot"
+                )
+        self.card = card
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self._tokenizer.enable_truncation(card.max_tokens, strategy="longest_first")
+        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3
+        options.intra_op_num_threads = 1
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self._session = onnxruntime.InferenceSession(
+            str(model_path), options, providers=["CPUExecutionProvider"]
+        )
+
+    def logits(self, question: str, candidates: list[str]) -> np.ndarray:
+        """The model's raw score (log-odds) for each candidate."""
+        if not candidates:
+            return np.zeros(0, dtype=np.float32)
+        encodings = self._tokenizer.encode_batch([(question, c) for c in candidates])
+        feed = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        return self._session.run(None, feed)[0].reshape(-1).astype(np.float32)
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities that the candidates answer the question."""
+        return 1.0 / (1.0 + np.exp(-(self.card.scale * logits + self.card.shift)))
+
+    def score(self, question: str, candidates: list[str]) -> np.ndarray:
+        """The calibrated probability that each candidate answers the question."""
+        return self.probabilities(self.logits(question, candidates))
+
+
+@cache
+def packaged_reader() -> Reader:
+    """The reader shipped in `bot/models/`, loaded and verified once per process."""
+    return Reader(ReaderCard.load(MODELS_DIR / CARD_FILE), MODELS_DIR)

