@@ -316,7 +316,8 @@ def export(model: ReaderModel, target_dir: Path, probe: list[tuple[str, list[str
         )
     target_dir.mkdir(parents=True, exist_ok=True)
     int8 = target_dir / "reader.int8.onnx"
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    # Per-channel weights: per-tensor int8 lost .02 answer accuracy on the dev questions.
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     tokenizer = target_dir / "reader-tokenizer.json"
     shutil.copyfile(Path(model.tokenizer.name_or_path) / "tokenizer.json", tokenizer)
 
