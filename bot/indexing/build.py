@@ -47,8 +47,8 @@ STAGES = ("reading", "splitting", "embedding", "writing")
 
 # Bump when what a chunk embeds changes (see `passage_for_embedding`).
 PASSAGE_TEXT = "title-newline-passage-1"
-# Sentence vectors: embedded for answering's sentence cosines while answering reads them.
-SENTENCE_VECTORS = True
+# Sentence vectors: no longer read at query time (the reader scores sentences instead).
+SENTENCE_VECTORS = False
 _EMBED_BLOCK = 256  # texts per embedding call: progress every few seconds, bounded memory
 # HNSW parameters for large indexes (recall@10 against exact search in docs/benchmarks.md).
 HNSW_M = 32
