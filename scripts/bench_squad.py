@@ -111,7 +111,7 @@ def main() -> None:
             if mode == "hybrid":
                 asked = answering.analyse_question(retriever, query)
                 pairs = answering.candidate_features(retriever, asked, hits)
-                shortlist = answering.shortlist(pairs, pairs.features @ answering.PRIOR_WEIGHTS)
+                shortlist, _ = answering.shortlist(pairs, pairs.features @ answering.PRIOR_WEIGHTS)
                 texts = [data.sentence_text(int(s)) for s in shortlist]
                 prior_right += evaluation.contains_answer(texts[0], item.answers)
                 shortlisted += any(evaluation.contains_answer(t, item.answers) for t in texts)

@@ -84,16 +84,29 @@ def sample(items: list[Any], n: int, seed: int) -> list[Any]:
     return random.Random(seed).sample(items, n)
 
 
+def index_usable(settings: Any) -> bool:
+    """Whether `settings.index_dir` holds a build this newsbot can serve, up to date."""
+    from bot.errors import IndexUnusableError
+    from bot.indexing import index_status, store
+
+    try:
+        status = index_status(settings)
+        return status.exists and not status.stale and bool(store.read_manifest(settings.index_dir))
+    except IndexUnusableError:  # built by an older newsbot: rebuild it
+        return False
+
+
 def build_cached_index(name: str, write: Any) -> Any:
     """Settings for `CACHE/name`, writing the corpus with `write(corpus_dir)` and indexing it
     only when it was not built before (delete the directory to rebuild)."""
     from bot.config import load_settings
-    from bot.indexing import build_index, index_status
+    from bot.indexing import build_index
 
     root = CACHE / name
     settings = load_settings(corpus_dir=root / "corpus", index_dir=root / "index")
-    if not index_status(settings).exists:
-        write(settings.corpus_dir)
+    if not index_usable(settings):
+        if not any(settings.corpus_dir.glob("*")):
+            write(settings.corpus_dir)
         report = build_index(settings)
         print(
             f"built {name}: {report.chunks} chunks, {report.sentences} sentences in {report.seconds:.0f} s"
