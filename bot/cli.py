@@ -48,7 +48,7 @@ class _Commands(TyperGroup):
             command = error.ctx.command_path if getattr(error, "ctx", None) else "newsbot"
             echo_error(f"{error.format_message().rstrip('.')}; see `{command} --help`")
             sys.exit(error.exit_code)
-        except click_errors.Abort:
+        except typer.Abort:
             sys.exit(1)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -530,12 +530,12 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
 
     console = _console()
     if answer.abstained:
-        console.print(
-            Text.assemble(
-                ("The corpus does not say", "bold"),
-                (f" (not confident enough: {below(answer.confidence, min_confidence)})", "dim"),
-            )
+        reason = (
+            f"it never mentions {safe(' or '.join(answer.unknown_names))}"
+            if answer.unknown_names
+            else f"not confident enough: {below(answer.confidence, min_confidence)}"
         )
+        console.print(Text.assemble(("The corpus does not say", "bold"), (f" ({reason})", "dim")))
         if answer.citations:
             console.print("Closest I found:")
     else:
