@@ -8,11 +8,18 @@
 3. The best READER_SHORTLIST sentences go to the reader (`bot/reader.py`), a cross-encoder
    that reads the question with each sentence and the sentence before it. Its score, nudged
    by the prior (PRIOR_BLEND), picks the answer; calibrated, it is the confidence.
-4. Below `min_confidence` the bot abstains, and still cites the closest passages.
+4. When the sentence next to the best one in the same passage is nearly as likely (at least
+   NEIGHBOUR_SHARE of its probability), both are the answer: "New Zealand is a member of the
+   Five Eyes... Other members of the group are the UK, US, Australia and Canada."
+5. Below `min_confidence` the bot abstains, and still cites the closest passages. When the
+   question names something the corpus never mentions ("Did Germany ban Huawei?" over an
+   article that names no Germany), the bar is higher: UNKNOWN_NAME_MIN_CONFIDENCE. Such names
+   are listed in `Answer.unknown_names`.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import asdict, dataclass, field
@@ -72,6 +79,13 @@ READER_SHORTLIST = 8  # sentences the reader reads per question (about 4 ms each
 # How much the prior counts next to the reader's logit: chosen by scripts/calibrate_reader.py
 # (answer sentence right .740 on the reader alone, .776 blended, on its fit questions).
 PRIOR_BLEND = 0.75
+# A neighbour at least this share as likely as the best sentence joins the answer. A judgement
+# call (not fitted): "nearly as likely" reads as "at least half as likely".
+NEIGHBOUR_SHARE = 0.5
+# A question naming something no indexed text contains is answered only when the answer is
+# more likely right than not: that name is evidence the corpus is about something else, but
+# not proof ("Washington" for the US, "MPs" for lawmakers). Not fitted.
+UNKNOWN_NAME_MIN_CONFIDENCE = 0.5
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
@@ -97,6 +111,8 @@ _TIME = re.compile(
 )
 _ASKS_NAME = re.compile(r"\b(who|whom|whose|which|what (is|was) the name)\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
+_QUESTION_WORD = re.compile(r"[\w'’.&-]+")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -129,6 +145,8 @@ class Answer:
     abstained: bool
     confidence: float
     citations: list[Citation]
+    # Names in the question that the corpus never mentions (they raise the bar to answer).
+    unknown_names: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The scripting contract of `newsbot ask --json` (see README)."""
@@ -146,6 +164,7 @@ class Question:
     asks_time: bool
     asks_name: bool
     words: frozenset[str]  # lower-cased words of the question (to spot new names)
+    unknown_names: tuple[str, ...]  # names in the question that no indexed text contains
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,11 @@ class Reading:
     def best(self) -> int:
         return int(self.sentences[int(np.argmax(self.probabilities))])
 
+    def probability(self, sentence: int) -> float:
+        """The probability of a shortlisted sentence (0 for one the reader did not read)."""
+        found = np.flatnonzero(self.sentences == sentence)
+        return float(self.probabilities[found[0]]) if len(found) else 0.0
+
     @property
     def confidence(self) -> float:
         return float(self.probabilities.max())
@@ -188,24 +212,46 @@ def answer_question(
     hits = retriever.search(query, mode, candidates)
     if not hits:
         return Answer(query.text, None, True, 0.0, [])
-    pairs = candidate_features(retriever, analyse_question(retriever, query), hits)
+    asked = analyse_question(retriever, query)
+    pairs = candidate_features(retriever, asked, hits)
     prior = pairs.features @ PRIOR_WEIGHTS
     reading = read_shortlist(retriever, reader, query, pairs, prior)
     confidence = reading.confidence
-    abstained = confidence < min_confidence
-    citations = _citations(
-        retriever,
-        passage_order(hits, pairs, prior, reading),
-        top_k,
-        None if abstained else reading.best,
+    bar = (
+        max(min_confidence, UNKNOWN_NAME_MIN_CONFIDENCE) if asked.unknown_names else min_confidence
     )
+    abstained = confidence < bar
+    passages = passage_order(hits, pairs, prior, reading)
+    span = None if abstained else answer_sentences(retriever, reading, min_confidence, passages[0])
+    citations = _citations(retriever, passages, top_k, span)
     return Answer(
         question=query.text,
-        answer=None if abstained else retriever.data.sentence_text(reading.best),
+        answer=None if span is None else _span_text(retriever, span),
         abstained=abstained,
         confidence=round(confidence, 4),
         citations=citations,
+        unknown_names=list(asked.unknown_names),
     )
+
+
+def answer_sentences(
+    retriever: Retriever, reading: Reading, min_confidence: float, passage: Hit
+) -> tuple[int, int]:
+    """The answer as a run of sentences (first, last) of its passage: the best one, joined by
+    the sentence before or after it when that one is nearly as likely."""
+    best = reading.best
+    chunks = retriever.data.chunks
+    first, last = int(chunks["first"][passage.chunk]), int(chunks["last"][passage.chunk])
+    floor = max(min_confidence, NEIGHBOUR_SHARE * reading.confidence)
+    likely = [
+        (reading.probability(other), other)
+        for other in (best - 1, best + 1)
+        if first <= other < last and reading.probability(other) >= floor
+    ]
+    if not likely:
+        return best, best
+    other = max(likely)[1]
+    return min(best, other), max(best, other)
 
 
 def shortlist(
@@ -262,7 +308,58 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         asks_time=bool(_ASKS_TIME.search(text)),
         asks_name=bool(_ASKS_NAME.search(text)),
         words=frozenset(words(text)),
+        unknown_names=unknown_names(retriever, text),
     )
+
+
+def unknown_names(retriever: Retriever, text: str) -> tuple[str, ...]:
+    """Runs of capitalised words in the question ("Tim Cook", "iPhone") none of which any
+    indexed text contains, even misspelt by one letter ("Ryan Dign" is Ryan Ding, "British MPs"
+    may be about British lawmakers). All-capitals questions are not checked."""
+    if not any(c.islower() for c in text):
+        return ()
+    runs: list[list[tuple[str, bool]]] = [[]]
+    gap_end = 0
+    for match in _QUESTION_WORD.finditer(text):
+        gap, gap_end = text[gap_end : match.start()], match.end()
+        if gap.strip():  # punctuation between two words ends a run
+            runs.append([])
+        word = match.group().strip(".'’-")
+        # A sentence's first word is capitalised anyway: it counts only with a capital inside.
+        starts_sentence = not text[: match.start()].strip() or gap.strip()[-1:] in (".", "?", "!")
+        capitalised = any(c.isupper() for c in (word[1:] if starts_sentence else word))
+        # "Chinese-built" is known when any of its parts is.
+        stems = [stem for part in word.split("-") for stem in terms(part)]
+        if not capitalised or len(word) < 2 or not stems:
+            runs.append([])
+            continue
+        unseen = all(not _in_corpus(retriever, stem) for stem in stems)
+        runs[-1].append((word, unseen))
+    return tuple(
+        " ".join(word for word, _ in run) for run in runs if run and all(u for _, u in run)
+    )
+
+
+def _in_corpus(retriever: Retriever, stem: str) -> bool:
+    """Whether the corpus has this term, a term one typo away, or one sharing all but its last
+    two letters ("europ" and "european", "china" and "chines"): for terms of 5+ letters."""
+    if retriever.document_frequency.get(stem, 0) > 0:
+        return True
+    if len(stem) < 5:
+        return False
+    vocabulary = retriever.vocabulary
+    prefix = stem[: max(4, len(stem) - 2)]
+    at = bisect.bisect_left(vocabulary, prefix)
+    if at < len(vocabulary) and vocabulary[at].startswith(prefix):
+        return True
+    splits = [(stem[:i], stem[i:]) for i in range(len(stem) + 1)]
+    edits = itertools.chain(
+        (a + b[1:] for a, b in splits if b),
+        (a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        (a + c + b[1:] for a, b in splits if b for c in _LETTERS),
+        (a + c + b for a, b in splits for c in _LETTERS),
+    )
+    return any(retriever.document_frequency.get(edit, 0) > 0 for edit in edits)
 
 
 def passage_order(
@@ -385,8 +482,16 @@ def _coverage(weights: dict[str, float], text_terms: frozenset[str] | set[str]) 
     return sum(w for t, w in weights.items() if t in text_terms) / total if total else 0.0
 
 
+def _span_text(retriever: Retriever, span: tuple[int, int]) -> str:
+    """The answer's sentences as they stand in the document, with the space between them."""
+    data = retriever.data
+    first, last = span
+    doc = data.documents[int(data.sentences["doc"][first])]
+    return doc.text[int(data.sentences["start"][first]) : int(data.sentences["end"][last])]
+
+
 def _citations(
-    retriever: Retriever, hits: list[Hit], top_k: int, answer_sentence: int | None
+    retriever: Retriever, hits: list[Hit], top_k: int, answer: tuple[int, int] | None
 ) -> list[Citation]:
     """The first `top_k` distinct passages; identical texts in other documents become `also_in`."""
     data = retriever.data
@@ -415,11 +520,12 @@ def _citations(
             continue
         highlight = None
         if (
-            answer_sentence is not None
-            and data.chunks["first"][chunk] <= answer_sentence < data.chunks["last"][chunk]
+            answer is not None
+            and data.chunks["first"][chunk] <= answer[0]
+            and answer[1] < data.chunks["last"][chunk]
         ):
-            s_start = int(data.sentences["start"][answer_sentence])
-            highlight = (s_start - start, int(data.sentences["end"][answer_sentence]) - start)
+            s_start = int(data.sentences["start"][answer[0]])
+            highlight = (s_start - start, int(data.sentences["end"][answer[1]]) - start)
         by_text[key] = Citation(
             rank=len(by_text) + 1,
             doc_id=doc.doc_id,

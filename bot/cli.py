@@ -540,7 +540,12 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
             console.print("Closest I found:")
     else:
         console.print(Text(safe(_clip(answer.answer, ANSWER_SHOWN_CHARS)), style="bold"))
-        console.print(Text(f"(confidence {answer.confidence:.2f})", style="dim"))
+        caveat = (
+            f"; the corpus never mentions {safe(' or '.join(answer.unknown_names))}"
+            if answer.unknown_names
+            else ""
+        )
+        console.print(Text(f"(confidence {answer.confidence:.2f}{caveat})", style="dim"))
     for citation in answer.citations:
         console.print()
         console.print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -50,6 +51,11 @@ class Retriever:
         """Inverse document frequency of a stemmed term over chunks (BM25's formula)."""
         df = self.document_frequency.get(term, 0)
         return math.log(1.0 + (self._chunk_count - df + 0.5) / (df + 0.5))
+
+    @cached_property
+    def vocabulary(self) -> list[str]:
+        """Every stemmed term some chunk contains, sorted (to look up terms by prefix)."""
+        return sorted(term for term, df in self.document_frequency.items() if df > 0)
 
     @property
     def unseen_idf(self) -> float:

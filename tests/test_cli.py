@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app, below
+from bot.config import Settings
 from tests.hostile import PROGRESS_LINE
 
 runner = CliRunner()
@@ -253,13 +254,24 @@ def test_usage_mistakes_are_one_line_errors(seed_env, args: list[str], fragment:
 
 
 def test_abstention_says_why_without_rounding_to_the_threshold(seed_env) -> None:
-    result = runner.invoke(app, ["ask", "Who won the 1998 World Cup?"])
+    result = runner.invoke(app, ["ask", "What is the best recipe for pancakes?"])
     assert result.exit_code == 0, result.stderr
     first, second = result.stdout.splitlines()[:2]
-    assert re.fullmatch(r"The corpus does not say \(not confident enough: 0\.\d{3} < 0\.5\)", first)
+    threshold = re.escape(f"{Settings().min_confidence:g}")
+    assert re.fullmatch(
+        rf"The corpus does not say \(not confident enough: 0\.\d{{3}} < {threshold}\)", first
+    )
     assert second == "Closest I found:"
     assert below(0.4996, 0.5) == "0.499 < 0.5"  # never shown as the threshold it missed
     assert below(0.0, 0.5) == "0.000 < 0.5"
+
+
+def test_abstention_names_what_the_corpus_never_mentions(seed_env) -> None:
+    result = runner.invoke(app, ["ask", "Who won the 1998 World Cup?"])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "The corpus does not say (it never mentions World Cup)"
+    answered = runner.invoke(app, ["ask", "What did Tim Cook send to the British lawmakers?"])
+    assert "never mentions Tim Cook" in answered.stdout.splitlines()[1]
 
 
 def test_plain_ask_shows_where_else_a_passage_appears(make_corpus) -> None:

@@ -228,10 +228,21 @@ def _headline(answer: Answer, closest: bool = True) -> str:
         if len(shown) > ANSWER_SHOWN_CHARS:
             cut = shown.rfind(" ", ANSWER_SHOWN_CHARS // 2, ANSWER_SHOWN_CHARS)
             shown = shown[: cut if cut > 0 else ANSWER_SHOWN_CHARS].rstrip() + " …"
-        return f"<b>{html.escape(shown)}</b>\n<i>confidence {answer.confidence:.2f}</i>"
+        caveat = (
+            f"; the articles never mention {html.escape(' or '.join(answer.unknown_names))}"
+            if answer.unknown_names
+            else ""
+        )
+        return f"<b>{html.escape(shown)}</b>\n<i>confidence {answer.confidence:.2f}{caveat}</i>"
     if not answer.citations:
         return f"<b>{NOTHING_CLOSE}</b>"
-    return f"<b>{ABSTENTION}</b>" + ("\nThe closest passages I found:" if closest else "")
+    unknown = (
+        f"\n<i>It never mentions {html.escape(' or '.join(answer.unknown_names))}.</i>"
+        if answer.unknown_names
+        else ""
+    )
+    closest_line = "\nThe closest passages I found:" if closest else ""
+    return f"<b>{ABSTENTION}</b>{unknown}{closest_line}"
 
 
 def _location(citation: Citation) -> str:
