@@ -331,9 +331,7 @@ def main() -> None:
     )
     kinds_cal = np.array([o.item.kind for o in cal_obs])
     kinds_seed = np.array([o.item.kind for o in seed_obs])
-    print(
-        "abstention curve: share abstained on (right answers: false abstentions)"
-    )
+    print("abstention curve: share abstained on (right answers: false abstentions)")
     columns = [
         "calibration answerable",
         "calibration right answers",

@@ -11,7 +11,7 @@ EXPECTED = {
     "Who is Ryan Ding?": "president of Huawei's carrier business group",
     "Which countries banned Huawei from their 5G networks?": "New Zealand and Australia",
     "What law worries US agencies?": "National Intelligence Law",
-    "Who leads New Zealand?": "Jacinda Ardern",
+    "Who is the prime minister of New Zealand?": "Jacinda Ardern",
 }
 _QUOTED_QUESTION = re.compile(r"""["']([A-Z][^"'\n]*?\?)(?:\\n)?["']|\\n([A-Z][^"'\n]*?\?)""")
 

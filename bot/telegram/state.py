@@ -18,9 +18,10 @@ from bot.telegram.sources import SourcesStore
 
 logger = logging.getLogger(__name__)
 EXAMPLE_QUESTIONS = 3
-# A suggested question must be answered at least this confidently (on the 0-1 scale whose
-# `min_confidence` is the abstention threshold): the first questions a user sees must work.
-EXAMPLE_MIN_CONFIDENCE = 0.8
+# A suggested question must be answered at least this confidently: the first questions a user
+# sees must work. Confidence is the reader's calibrated probability of being right, so 0.5
+# means "more likely right than not" (`min_confidence`, the abstention threshold, is lower).
+EXAMPLE_MIN_CONFIDENCE = 0.5
 STATE_KEY = "newsbot"  # where the state lives in `application.bot_data`
 # "Ryan Ding, president of ...": a name, then a role held somewhere ("coast of South Africa,
 # network monitors said" is not one).

@@ -174,13 +174,15 @@ def test_cli_says_whether_a_build_was_incremental_or_full(make_corpus) -> None:
     assert "Full build: --full was asked for." in forced.stderr
 
 
-def test_a_build_can_drop_sentence_vectors_and_keeps_the_sentence_table(
+def test_an_index_with_sentence_vectors_is_rebuilt_without_them_keeping_the_sentence_table(
     make_corpus, embedded: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.indexing.build as build_module
 
     settings = make_corpus({"port.txt": PORT})
+    monkeypatch.setattr(build_module, "SENTENCE_VECTORS", True)  # how older builds were made
     build_index(settings)
+    assert (store.current_build(settings.index_dir) / "sentences.npy").exists()
     monkeypatch.setattr(build_module, "SENTENCE_VECTORS", False)
     embedded.clear()
     report = build_index(settings)

@@ -47,7 +47,7 @@ def _flip(path: Path, at: float = 0.5) -> None:
 def test_a_flipped_byte_in_any_build_file_is_an_error_naming_it(built, embedder) -> None:
     build = store.current_build(built.index_dir)
     listed = sorted(store.read_manifest(built.index_dir)[store.CHECKSUMS])
-    assert {"chunks.faiss", "sentences.npy", "metadata.json"} <= set(listed)
+    assert {"chunks.faiss", "metadata.json"} <= set(listed)
     assert any(name.startswith("bm25/") for name in listed)
     pristine = {name: (build / name).read_bytes() for name in listed}
     for name in listed:
@@ -87,10 +87,10 @@ def _resign(build: Path) -> None:
 
 def test_empty_files_bad_pointers_and_dangling_rows_are_one_line(built) -> None:
     build = store.current_build(built.index_dir)
-    saved = (build / "sentences.npy").read_bytes()
-    (build / "sentences.npy").write_bytes(b"")  # used to print only "Aborted."
-    one_error_line(newsbot(["ask", STRIKE], built), "sentences.npy is damaged")
-    (build / "sentences.npy").write_bytes(saved)
+    saved = (build / "chunks.faiss").read_bytes()
+    (build / "chunks.faiss").write_bytes(b"")  # used to print only "Aborted."
+    one_error_line(newsbot(["ask", STRIKE], built), "chunks.faiss is damaged")
+    (build / "chunks.faiss").write_bytes(saved)
 
     meta_path = build / "metadata.json"
     meta = json.loads(meta_path.read_text())
