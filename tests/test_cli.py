@@ -267,9 +267,10 @@ def test_abstention_says_why_without_rounding_to_the_threshold(seed_env) -> None
 
 
 def test_abstention_names_what_the_corpus_never_mentions(seed_env) -> None:
-    result = runner.invoke(app, ["ask", "Who won the 1998 World Cup?"])
+    result = runner.invoke(app, ["ask", "What did Angela Merkel say about Huawei?"])
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "The corpus does not say (it never mentions World Cup)"
+    first = result.stdout.splitlines()[0]
+    assert first == "The corpus does not say (it never mentions Angela Merkel)"
     answered = runner.invoke(app, ["ask", "What did Tim Cook send to the British lawmakers?"])
     assert "never mentions Tim Cook" in answered.stdout.splitlines()[1]
 
