@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from dataclasses import asdict, dataclass, field
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from bot.lexical import terms, words
+from bot.names import unknown_names
 from bot.query import Query
 from bot.reader import Reader, candidate_text
 from bot.retrieval import Hit, Retriever
@@ -111,8 +111,6 @@ _TIME = re.compile(
 )
 _ASKS_NAME = re.compile(r"\b(who|whom|whose|which|what (is|was) the name)\b", re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
-_QUESTION_WORD = re.compile(r"[\w'’.&-]+")
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ class Citation:
     end: int
     text: str
     score: float
-    # Where the answer sentence sits inside `text` (offsets relative to `text`), if it does.
+    # Where the answer (one sentence or two) sits inside `text` (offsets relative to `text`).
     highlight: tuple[int, int] | None = None
     # Other documents carrying the very same passage (wire copy), shown once.
     also_in: list[dict[str, Any]] = field(default_factory=list)
@@ -308,58 +306,8 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         asks_time=bool(_ASKS_TIME.search(text)),
         asks_name=bool(_ASKS_NAME.search(text)),
         words=frozenset(words(text)),
-        unknown_names=unknown_names(retriever, text),
+        unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),
     )
-
-
-def unknown_names(retriever: Retriever, text: str) -> tuple[str, ...]:
-    """Runs of capitalised words in the question ("Tim Cook", "iPhone") none of which any
-    indexed text contains, even misspelt by one letter ("Ryan Dign" is Ryan Ding, "British MPs"
-    may be about British lawmakers). All-capitals questions are not checked."""
-    if not any(c.islower() for c in text):
-        return ()
-    runs: list[list[tuple[str, bool]]] = [[]]
-    gap_end = 0
-    for match in _QUESTION_WORD.finditer(text):
-        gap, gap_end = text[gap_end : match.start()], match.end()
-        if gap.strip():  # punctuation between two words ends a run
-            runs.append([])
-        word = match.group().strip(".'’-")
-        # A sentence's first word is capitalised anyway: it counts only with a capital inside.
-        starts_sentence = not text[: match.start()].strip() or gap.strip()[-1:] in (".", "?", "!")
-        capitalised = any(c.isupper() for c in (word[1:] if starts_sentence else word))
-        # "Chinese-built" is known when any of its parts is.
-        stems = [stem for part in word.split("-") for stem in terms(part)]
-        if not capitalised or len(word) < 2 or not stems:
-            runs.append([])
-            continue
-        unseen = all(not _in_corpus(retriever, stem) for stem in stems)
-        runs[-1].append((word, unseen))
-    return tuple(
-        " ".join(word for word, _ in run) for run in runs if run and all(u for _, u in run)
-    )
-
-
-def _in_corpus(retriever: Retriever, stem: str) -> bool:
-    """Whether the corpus has this term, a term one typo away, or one sharing all but its last
-    two letters ("europ" and "european", "china" and "chines"): for terms of 5+ letters."""
-    if retriever.document_frequency.get(stem, 0) > 0:
-        return True
-    if len(stem) < 5:
-        return False
-    vocabulary = retriever.vocabulary
-    prefix = stem[: max(4, len(stem) - 2)]
-    at = bisect.bisect_left(vocabulary, prefix)
-    if at < len(vocabulary) and vocabulary[at].startswith(prefix):
-        return True
-    splits = [(stem[:i], stem[i:]) for i in range(len(stem) + 1)]
-    edits = itertools.chain(
-        (a + b[1:] for a, b in splits if b),
-        (a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
-        (a + c + b[1:] for a, b in splits if b for c in _LETTERS),
-        (a + c + b for a, b in splits for c in _LETTERS),
-    )
-    return any(retriever.document_frequency.get(edit, 0) > 0 for edit in edits)
 
 
 def passage_order(
