@@ -241,11 +241,8 @@ def answer_sentences(
     chunks = retriever.data.chunks
     first, last = int(chunks["first"][passage.chunk]), int(chunks["last"][passage.chunk])
     floor = max(min_confidence, NEIGHBOUR_SHARE * reading.confidence)
-    likely = [
-        (reading.probability(other), other)
-        for other in (best - 1, best + 1)
-        if first <= other < last and reading.probability(other) >= floor
-    ]
+    neighbours = [(reading.probability(o), o) for o in (best - 1, best + 1) if first <= o < last]
+    likely = [(p, o) for p, o in neighbours if p >= floor]
     if not likely:
         return best, best
     other = max(likely)[1]

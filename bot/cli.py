@@ -529,10 +529,11 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
     from rich.text import Text
 
     console = _console()
+    unknown = safe(" or ".join(answer.unknown_names))
     if answer.abstained:
         reason = (
-            f"it never mentions {safe(' or '.join(answer.unknown_names))}"
-            if answer.unknown_names
+            f"it never mentions {unknown}"
+            if unknown
             else f"not confident enough: {below(answer.confidence, min_confidence)}"
         )
         console.print(Text.assemble(("The corpus does not say", "bold"), (f" ({reason})", "dim")))
@@ -540,11 +541,7 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
             console.print("Closest I found:")
     else:
         console.print(Text(safe(_clip(answer.answer, ANSWER_SHOWN_CHARS)), style="bold"))
-        caveat = (
-            f"; the corpus never mentions {safe(' or '.join(answer.unknown_names))}"
-            if answer.unknown_names
-            else ""
-        )
+        caveat = f"; the corpus never mentions {unknown}" if unknown else ""
         console.print(Text(f"(confidence {answer.confidence:.2f}{caveat})", style="dim"))
     for citation in answer.citations:
         console.print()

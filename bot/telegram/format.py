@@ -223,26 +223,19 @@ def _longest_fit(
 
 
 def _headline(answer: Answer, closest: bool = True) -> str:
+    unknown = html.escape(" or ".join(answer.unknown_names))
     if not answer.abstained and answer.answer is not None:
         shown = answer.answer
         if len(shown) > ANSWER_SHOWN_CHARS:
             cut = shown.rfind(" ", ANSWER_SHOWN_CHARS // 2, ANSWER_SHOWN_CHARS)
             shown = shown[: cut if cut > 0 else ANSWER_SHOWN_CHARS].rstrip() + " …"
-        caveat = (
-            f"; the articles never mention {html.escape(' or '.join(answer.unknown_names))}"
-            if answer.unknown_names
-            else ""
-        )
+        caveat = f"; the articles never mention {unknown}" if unknown else ""
         return f"<b>{html.escape(shown)}</b>\n<i>confidence {answer.confidence:.2f}{caveat}</i>"
     if not answer.citations:
         return f"<b>{NOTHING_CLOSE}</b>"
-    unknown = (
-        f"\n<i>It never mentions {html.escape(' or '.join(answer.unknown_names))}.</i>"
-        if answer.unknown_names
-        else ""
-    )
+    reason = f"\n<i>It never mentions {unknown}.</i>" if unknown else ""
     closest_line = "\nThe closest passages I found:" if closest else ""
-    return f"<b>{ABSTENTION}</b>{unknown}{closest_line}"
+    return f"<b>{ABSTENTION}</b>{reason}{closest_line}"
 
 
 def _location(citation: Citation) -> str:
