@@ -14,6 +14,7 @@ from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
 from bot.indexing import Progress, build_index, corpus_changes, store
 from bot.indexing.store import DocumentRecord, IndexData
+from bot.lexical import terms
 from bot.query import Query
 from bot.reader import Reader, packaged_reader
 from bot.retrieval import Retriever
@@ -23,7 +24,8 @@ _fallbacks_reported: set[Path] = set()  # builds whose missing ONNX encoder was 
 
 
 def validate_question(question: str, max_chars: int) -> str:
-    """The question stripped of surrounding space; `QuestionError` if empty or too long."""
+    """The question stripped of surrounding space; `QuestionError` if it is empty, too long or
+    has no word to look up."""
     cleaned = " ".join(question.split())
     if not cleaned:
         raise QuestionError(
@@ -33,6 +35,11 @@ def validate_question(question: str, max_chars: int) -> str:
         raise QuestionError(
             f"the question is {len(cleaned)} characters long; the limit is {max_chars} "
             "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)"
+        )
+    if not terms(cleaned):  # "?", "🙂", "Who is he?": nothing to look for, so no answer either
+        raise QuestionError(
+            "the question has nothing to look up (only punctuation or words like "
+            "'who' and 'is'); say what it is about"
         )
     return cleaned
 

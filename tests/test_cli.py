@@ -109,6 +109,7 @@ def test_a_bad_line_in_a_batch_is_reported_in_place(seed_env) -> None:
         ("", "the question is empty"),
         ("   ", "the question is empty"),
         ("x" * 600, "the limit is 500"),
+        ("?", "nothing to look up"),
     ],
 )
 def test_bad_questions_get_one_line_errors(seed_env, question: str, fragment: str) -> None:

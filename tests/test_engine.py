@@ -89,6 +89,12 @@ def test_blank_questions_are_refused(question: str) -> None:
         validate_question(question, 500)
 
 
+@pytest.mark.parametrize("question", ["?", "!!!", "🙂🙂", "Who is it?", "why?"])
+def test_questions_with_nothing_to_look_up_are_refused(question: str) -> None:
+    with pytest.raises(QuestionError, match="nothing to look up"):
+        validate_question(question, 500)
+
+
 def test_long_questions_are_refused_with_the_limit() -> None:
     with pytest.raises(QuestionError, match="501 characters long; the limit is 500"):
         validate_question("x" * 501, 500)
