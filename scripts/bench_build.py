@@ -257,29 +257,8 @@ def _quality(splitter: str, root: Path) -> dict[str, Any]:
         build_module.SPLITTER = SPLITTER
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, default=20)
-    parser.add_argument("--big-mb", type=float, default=20.0)
-    parser.add_argument("--skip-big", action="store_true")
-    parser.add_argument("--skip-splitters", action="store_true")
-    parser.add_argument(
-        "--chunks-only", action="store_true", help="also time a full build without sentence vectors"
-    )
-    args = parser.parse_args()
-    results: dict[str, Any] = {"load_before": os.getloadavg()}
-    with tempfile.TemporaryDirectory(prefix="newsbot-bench-build-") as scratch:
-        root = Path(scratch)
-        results["build"] = bench_build(args.articles, root / "build", args.chunks_only)
-        if not args.skip_splitters:
-            results["splitters"] = bench_splitters(root / "splitters")
-        if not args.skip_big:
-            results["big_file"] = bench_big_file(args.big_mb, root / "big")
-        shutil.rmtree(root, ignore_errors=True)
-    results["load_after"] = os.getloadavg()
-    path = write_results("bench_build", results)
-
-    b = results["build"]
+def print_build(b: dict[str, Any]) -> None:
+    """The full and incremental build table."""
     rows = [
         [
             "baseline: load sentence-transformers, encode the paragraphs",
@@ -301,6 +280,37 @@ def main() -> None:
         )
     print(f"\n{b['articles']} articles, {b['paragraphs']} paragraphs: {b['summary']}")
     print_table(["measure", "seconds", "ratio"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--articles", type=int, default=20)
+    parser.add_argument("--big-mb", type=float, default=20.0)
+    parser.add_argument("--skip-big", action="store_true")
+    parser.add_argument("--skip-splitters", action="store_true")
+    parser.add_argument(
+        "--chunks-only", action="store_true", help="also time a full build without sentence vectors"
+    )
+    parser.add_argument(
+        "--big-only",
+        action="store_true",
+        help="only the big file (results in bench_build_big_file.json)",
+    )
+    args = parser.parse_args()
+    results: dict[str, Any] = {"load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-build-") as scratch:
+        root = Path(scratch)
+        if not args.big_only:
+            results["build"] = bench_build(args.articles, root / "build", args.chunks_only)
+        if not (args.skip_splitters or args.big_only):
+            results["splitters"] = bench_splitters(root / "splitters")
+        if not args.skip_big:
+            results["big_file"] = bench_big_file(args.big_mb, root / "big")
+        shutil.rmtree(root, ignore_errors=True)
+    results["load_after"] = os.getloadavg()
+    path = write_results("bench_build_big_file" if args.big_only else "bench_build", results)
+    if "build" in results:
+        print_build(results["build"])
     if "big_file" in results:
         big = results["big_file"]
         print(
