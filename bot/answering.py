@@ -11,7 +11,10 @@
 4. When the sentence next to the best one in the same passage is nearly as likely (at least
    NEIGHBOUR_SHARE of its probability), both are the answer: "New Zealand is a member of the
    Five Eyes... Other members of the group are the UK, US, Australia and Canada."
-5. Below `min_confidence` the bot abstains, and still cites the closest passages. When the
+5. A question asking what an abbreviation stands for ("What does NCSC stand for?") is
+   answered by the candidate sentence that spells it out ("...Cyber Security Centre (NCSC)..."),
+   when there is one (`bot/acronyms.py`), with SPELLED_OUT_CONFIDENCE.
+6. Below `min_confidence` the bot abstains, and still cites the closest passages. When the
    question names something the corpus never mentions ("Did Germany ban Huawei?" over an
    article that names no Germany), the bar is higher: UNKNOWN_NAME_MIN_CONFIDENCE. Such names
    are listed in `Answer.unknown_names`.
@@ -26,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from bot.acronyms import asked_abbreviation, spells_out
 from bot.lexical import terms, words
 from bot.names import unknown_names
 from bot.query import Query
@@ -86,6 +90,10 @@ NEIGHBOUR_SHARE = 0.5
 # more likely right than not: that name is evidence the corpus is about something else, but
 # not proof ("Washington" for the US, "MPs" for lawmakers). Not fitted.
 UNKNOWN_NAME_MIN_CONFIDENCE = 0.5
+# A sentence that spells out the abbreviation asked about answers the question: of the SQuAD
+# train and dev questions asking what an abbreviation stands for whose paragraph spells it
+# out, the spelling sentence held the answer 176 times out of 176.
+SPELLED_OUT_CONFIDENCE = 0.95
 
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
@@ -110,6 +118,11 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _ASKS_NAME = re.compile(r"\b(who|whom|whose|which|what (is|was) the name)\b", re.IGNORECASE)
+# Openings of a sentence that continues the one before it rather than starting afresh.
+_CONTINUES = re.compile(
+    r"(other|others|they|these|those|this|it|its|their|both|such|the (group|rest|others))\b",
+    re.IGNORECASE,
+)
 _CAPITALISED = re.compile(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+")
 
 
@@ -181,15 +194,18 @@ class Reading:
     sentences: np.ndarray  # shortlisted sentence ids, best prior first
     logits: np.ndarray  # the reader's raw scores
     probabilities: np.ndarray  # ... blended with the prior and calibrated: P(it answers)
+    read_alone: np.ndarray  # ... calibrated without the prior: the reader's own verdict
 
     @property
     def best(self) -> int:
         return int(self.sentences[int(np.argmax(self.probabilities))])
 
-    def probability(self, sentence: int) -> float:
-        """The probability of a shortlisted sentence (0 for one the reader did not read)."""
+    def probability(self, sentence: int, *, alone: bool = False) -> float:
+        """The probability of a shortlisted sentence (0 for one the reader did not read);
+        `alone`: the reader's own, without the prior."""
         found = np.flatnonzero(self.sentences == sentence)
-        return float(self.probabilities[found[0]]) if len(found) else 0.0
+        scores = self.read_alone if alone else self.probabilities
+        return float(scores[found[0]]) if len(found) else 0.0
 
     @property
     def confidence(self) -> float:
@@ -214,6 +230,7 @@ def answer_question(
     pairs = candidate_features(retriever, asked, hits)
     prior = pairs.features @ PRIOR_WEIGHTS
     reading = read_shortlist(retriever, reader, query, pairs, prior)
+    reading = with_spelled_out(retriever, reading, query.text, pairs)
     confidence = reading.confidence
     bar = (
         max(min_confidence, UNKNOWN_NAME_MIN_CONFIDENCE) if asked.unknown_names else min_confidence
@@ -241,7 +258,15 @@ def answer_sentences(
     chunks = retriever.data.chunks
     first, last = int(chunks["first"][passage.chunk]), int(chunks["last"][passage.chunk])
     floor = max(min_confidence, NEIGHBOUR_SHARE * reading.confidence)
-    neighbours = [(reading.probability(o), o) for o in (best - 1, best + 1) if first <= o < last]
+    # The reader read the next sentence with the best one as its context. When that sentence
+    # goes on about what the best one names ("Other members of the group are..."), the reader's
+    # own verdict counts even though the wording prior is low: a continuation shares few
+    # words with the question.
+    after = reading.probability(best + 1)
+    if last > best + 1 and _CONTINUES.match(retriever.data.sentence_text(best + 1)):
+        after = max(after, reading.probability(best + 1, alone=True))
+    neighbours = [(reading.probability(best - 1), best - 1), (after, best + 1)]
+    neighbours = [(p, o) for p, o in neighbours if first <= o < last]
     likely = [(p, o) for p, o in neighbours if p >= floor]
     if not likely:
         return best, best
@@ -274,7 +299,38 @@ def read_shortlist(
     ]
     logits = reader.logits(query.text, texts)
     scores = blend(logits, chosen_prior)
-    return Reading(chosen, logits, reader.probabilities(scores))
+    return Reading(chosen, logits, reader.probabilities(scores), reader.probabilities(logits))
+
+
+def with_spelled_out(
+    retriever: Retriever, reading: Reading, question: str, pairs: Candidates
+) -> Reading:
+    """The reading with the candidate sentence that spells out the abbreviation the question
+    asks about (if any) at SPELLED_OUT_CONFIDENCE or more."""
+    abbreviation = asked_abbreviation(question)
+    if abbreviation is None:
+        return reading
+    spelled = next(
+        (
+            s
+            for s in dict.fromkeys(pairs.sentences.tolist())
+            if spells_out(retriever.data.sentence_text(s), abbreviation)
+        ),
+        None,
+    )
+    if spelled is None:
+        return reading
+    sentences, logits = reading.sentences, reading.logits
+    probabilities, alone = reading.probabilities.copy(), reading.read_alone.copy()
+    found = np.flatnonzero(sentences == spelled)
+    if not len(found):
+        sentences = np.append(sentences, spelled)
+        logits, probabilities, alone = (np.append(a, 0.0) for a in (logits, probabilities, alone))
+        found = np.array([len(sentences) - 1])
+    at = int(found[0])
+    probabilities[at] = max(probabilities[at], SPELLED_OUT_CONFIDENCE)
+    alone[at] = max(alone[at], SPELLED_OUT_CONFIDENCE)
+    return Reading(sentences, logits, probabilities, alone)
 
 
 def blend(logits: np.ndarray, prior: np.ndarray, weight: float | None = None) -> np.ndarray:

@@ -46,6 +46,27 @@ def test_a_sentence_naming_a_group_and_the_next_listing_it_answer_together(seed_
     first = answer.citations[0]
     start, end = first.highlight
     assert first.text[start:end] == answer.answer
+    # Worded without "other members", the list is still a continuation of the first sentence.
+    members = seed_bot.ask("Which countries are in Five Eyes?")
+    assert members.answer.endswith("the UK, US, Australia and Canada.")
+
+
+def test_what_an_abbreviation_stands_for_is_the_sentence_that_spells_it_out(
+    seed_bot, make_corpus, embedder
+) -> None:
+    answer = seed_bot.ask("What does NCSC stand for?")  # the reader alone picked "...stands in"
+    assert "National Cyber Security Centre (NCSC)" in answer.answer
+    assert answer.confidence == answering.SPELLED_OUT_CONFIDENCE
+    settings = make_corpus(
+        {
+            "grid.txt": "Grid warning\n\nThe grid operator warned of outages on Monday. "
+            "The Electricity Reliability Council of Texas (ERCOT) asked homes to save power.\n"
+        }
+    )
+    build_index(settings, embedder=embedder)
+    bot = Newsbot(settings, embedder=embedder)
+    assert "(ERCOT)" in bot.ask("what is ercot short for").answer
+    assert not bot.ask("What does FEMA stand for?").answer  # nothing spells it out
 
 
 WIRE_STORY = (
