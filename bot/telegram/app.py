@@ -297,9 +297,13 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         elif problem := question_problem(question, state.settings.max_question_chars):
             results = [inline_notice("Cannot ask that", problem)]
         else:
-            answer = await asyncio.to_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
+            try:
+                answer = await asyncio.to_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
+            except QuestionError as error:  # e.g. nothing to look up in "?"
+                answer = None
+                results = [inline_notice("Cannot ask that", f"Sorry: {error}")]
             key = None
-            if answer.citations:
+            if answer and answer.citations:
                 # One stored entry per answer; each result expands into its own passage.
                 key = state.sources.put(
                     {
@@ -309,7 +313,8 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                     chat_id=None,
                     user_id=query.from_user.id,
                 )
-            results = inline_results(answer, sources_key=key)
+            if answer:
+                results = inline_results(answer, sources_key=key)
     try:
         await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
     except BadRequest as error:

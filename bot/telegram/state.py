@@ -12,6 +12,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.engine import Newsbot
+from bot.errors import QuestionError
 from bot.lexical import STOPWORDS
 from bot.telegram.limits import QuestionLimiter
 from bot.telegram.sources import SourcesStore
@@ -65,7 +66,11 @@ def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[
     found: list[str] = []
     answers: set[str | None] = set()
     for question in candidates:
-        answer = newsbot.ask(question)
+        try:
+            answer = newsbot.ask(question)
+        except QuestionError as error:
+            logger.warning("start example %r left out: %s", question, error)
+            continue
         if answer.abstained or answer.confidence < EXAMPLE_MIN_CONFIDENCE:
             if configured:
                 logger.warning(

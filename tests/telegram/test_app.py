@@ -265,15 +265,18 @@ def test_inline_mode_returns_up_to_five_cited_answers(seed_settings, seed_bot) -
         async with running_bot(seed_settings, seed_bot) as (server, _):
             asked = server.inline_query(9, QUESTION)
             empty = server.inline_query(9, "   ")
-            await server.wait_for(lambda: len(server.calls_to("answerInlineQuery")) == 2)
+            nothing = server.inline_query(9, "??")
+            await server.wait_for(lambda: len(server.calls_to("answerInlineQuery")) == 3)
             by_id = {
                 c.params["inline_query_id"]: c.params["results"]
                 for c in server.calls_to("answerInlineQuery")
             }
-            return {"asked": by_id[asked], "empty": by_id[empty]}
+            return {"asked": by_id[asked], "empty": by_id[empty], "nothing": by_id[nothing]}
 
     results = asyncio.run(scenario())
     assert results["empty"] == []
+    [notice] = results["nothing"]  # a question with nothing to look up is told so
+    assert "nothing to look up" in notice["input_message_content"]["message_text"]
     answered = results["asked"]
     assert 1 <= len(answered) <= 5
     assert len(answered) == min(5, len(expected.citations))
