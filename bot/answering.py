@@ -176,6 +176,7 @@ class Question:
     asks_name: bool
     words: frozenset[str]  # lower-cased words of the question (to spot new names)
     unknown_names: tuple[str, ...]  # names in the question that no indexed text contains
+    abbreviation: str | None  # the abbreviation whose meaning it asks for ("NCSC"), if any
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,8 @@ def answer_question(
     pairs = candidate_features(retriever, asked, hits)
     prior = pairs.features @ PRIOR_WEIGHTS
     reading = read_shortlist(retriever, reader, query, pairs, prior)
-    reading = with_spelled_out(retriever, reading, query.text, pairs)
+    if asked.abbreviation:
+        reading = with_spelled_out(retriever, reading, asked.abbreviation, pairs)
     confidence = reading.confidence
     bar = (
         max(min_confidence, UNKNOWN_NAME_MIN_CONFIDENCE) if asked.unknown_names else min_confidence
@@ -303,13 +305,10 @@ def read_shortlist(
 
 
 def with_spelled_out(
-    retriever: Retriever, reading: Reading, question: str, pairs: Candidates
+    retriever: Retriever, reading: Reading, abbreviation: str, pairs: Candidates
 ) -> Reading:
-    """The reading with the candidate sentence that spells out the abbreviation the question
-    asks about (if any) at SPELLED_OUT_CONFIDENCE or more."""
-    abbreviation = asked_abbreviation(question)
-    if abbreviation is None:
-        return reading
+    """The reading with the candidate sentence that spells out `abbreviation` (if any) at
+    SPELLED_OUT_CONFIDENCE or more."""
     spelled = next(
         (
             s
@@ -360,6 +359,7 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         asks_name=bool(_ASKS_NAME.search(text)),
         words=frozenset(words(text)),
         unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),
+        abbreviation=asked_abbreviation(text),
     )
 
 
