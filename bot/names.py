@@ -7,11 +7,14 @@ import bisect
 import itertools
 import re
 from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
 
 from bot.lexical import terms
 
 _QUESTION_WORD = re.compile(r"[\w'’.&-]+")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.txt"
 
 
 def unknown_names(
@@ -19,6 +22,8 @@ def unknown_names(
 ) -> tuple[str, ...]:
     """Runs of capitalised words in the question ("Tim Cook", "iPhone") none of which the
     corpus has (`known`: document frequency by stemmed term; `vocabulary`: those terms, sorted).
+    Names of countries and their peoples count in lower case too ("did germany ban huawei?"):
+    people type questions in lower case, and those are the names news questions turn on.
 
     A run with one known word ("Ryan Dign", "British MPs") does not count: it may be a typo or
     another name for something the corpus has. A sentence's first word counts only with a
@@ -35,6 +40,7 @@ def unknown_names(
         # A sentence's first word is capitalised anyway: it counts only with a capital inside.
         starts_sentence = not text[: match.start()].strip() or gap.strip()[-1:] in (".", "?", "!")
         capitalised = any(c.isupper() for c in (word[1:] if starts_sentence else word))
+        capitalised = capitalised or word.lower() in place_words()
         # "Chinese-built" is known when any of its parts is.
         stems = [stem for part in word.split("-") for stem in terms(part)]
         if not capitalised or len(word) < 2 or not stems:
@@ -45,6 +51,13 @@ def unknown_names(
     return tuple(
         " ".join(word for word, _ in run) for run in runs if run and all(u for _, u in run)
     )
+
+
+@cache
+def place_words() -> frozenset[str]:
+    """Countries, their peoples and continents, lower case (`bot/data/places.txt`)."""
+    lines = _PLACES_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
 def in_corpus(stem: str, known: Mapping[str, int], vocabulary: Sequence[str]) -> bool:

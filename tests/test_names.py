@@ -34,7 +34,10 @@ def names(question: str) -> tuple[str, ...]:
         ("Is Chinese-built kit risky?", ()),  # a known part
         ("What did the NCSC say? Answer briefly.", ()),  # a sentence's first word
         ("WHAT DID GERMANY SAY?", ()),  # all capitals: not checked
-        ("did germany ban huawei?", ()),  # no capitals, no names
+        ("did germany ban huawei?", ("germany",)),  # countries count in lower case too
+        ("what did the french government decide?", ("french",)),  # ... and their peoples
+        ("did new zealand ban huawei?", ()),  # a country the corpus names
+        ("did apple and samsung say anything?", ()),  # other lower-case words are not names
     ],
 )
 def test_names_no_indexed_text_contains(question: str, expected: tuple[str, ...]) -> None:
