@@ -39,11 +39,12 @@ def unknown_names(
         word = match.group().strip(".'’-")
         # A sentence's first word is capitalised anyway: it counts only with a capital inside.
         starts_sentence = not text[: match.start()].strip() or gap.strip()[-1:] in (".", "?", "!")
-        capitalised = any(c.isupper() for c in (word[1:] if starts_sentence else word))
-        capitalised = capitalised or word.lower() in place_words()
+        name_like = word.lower() in place_words() or any(
+            c.isupper() for c in (word[1:] if starts_sentence else word)
+        )
         # "Chinese-built" is known when any of its parts is.
         stems = [stem for part in word.split("-") for stem in terms(part)]
-        if not capitalised or len(word) < 2 or not stems:
+        if not name_like or len(word) < 2 or not stems:
             runs.append([])
             continue
         unseen = all(not in_corpus(stem, known, vocabulary) for stem in stems)
