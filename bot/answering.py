@@ -145,6 +145,7 @@ class Citation:
     highlight: tuple[int, int] | None = None
     # Other documents carrying the very same passage (wire copy), shown once.
     also_in: list[dict[str, Any]] = field(default_factory=list)
+    published: str = ""  # the document's publication date (ISO), when the corpus knows it
 
 
 @dataclass(frozen=True)
@@ -540,5 +541,6 @@ def _citations(
             text=text,
             score=round(hit.score, 6),
             highlight=highlight,
+            published=doc.published,
         )
     return list(by_text.values())
