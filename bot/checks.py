@@ -30,6 +30,35 @@ ABSENT_FROM_ARTICLE = 0.4  # the answer's whole article never names the place as
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z.’'-]*")
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+} | {"thirty": "30", "forty": "40", "fifty": "50", "hundred": "100", "thousand": "1000"}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _RELATIVE_YEAR = {
     "last year": -1,
     "previous year": -1,
@@ -157,7 +186,9 @@ def check(wanted: Expected, context: Context) -> Verdict:
             factor *= LACKING
             reasons.append(f"the answer's article does not mention {', '.join(missing)}")
     if wanted.numbers:
-        near_numbers = {_plain(n) for n in _NUMBER.findall(context.near)}
+        near_numbers = {_plain(n) for n in _NUMBER.findall(context.near)} | {
+            _NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(context.near)
+        }
         missing = [n for n in wanted.numbers if n not in near_numbers]
         if missing:
             factor *= LACKING

@@ -56,6 +56,9 @@ def test_a_number_the_passage_lacks() -> None:
     wanted = expected("What happened to the 17 employees?")
     assert check(wanted, context("All 17 employees were freed.")).factor == 1.0
     assert check(wanted, context("The employees were freed.")).factor == LACKING
+    # A number the passage spells out is the same number.
+    sixteen = expected("Where did the 16 states sue?")
+    assert check(sixteen, context("Sixteen states sued in California.")).factor == 1.0
 
 
 def test_the_role_of_another_country() -> None:
