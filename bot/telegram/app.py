@@ -42,6 +42,7 @@ from bot.answering import Answer
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.telegram.deadline import AnswerTimeout, abandon_answers, answer_in_thread
 from bot.telegram.format import render_answer, render_sources
 from bot.telegram.limits import (
     Abandoned,
@@ -83,6 +84,7 @@ INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
+TOO_SLOW = "Sorry, that question took too long to answer. Please try again later."
 REFUSAL = (
     "Sorry, this bot only answers in chats its operator has allowed. "
     "Ask them to add this chat (id <code>{chat_id}</code>) to NEWSBOT_ALLOWED_CHATS."
@@ -215,9 +217,15 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
         return
     try:
         async with typing(message):
-            answer = await asyncio.to_thread(state.bot.ask, question)
+            answer = await answer_in_thread(state.bot.ask, question)
     except QuestionError as error:
         await message.reply_text(html.escape(f"Sorry: {error}"))
+        return
+    except AnswerTimeout:
+        logger.warning(
+            "a question in chat %s took too long; its answer was given up", message.chat_id
+        )
+        await message.reply_text(TOO_SLOW)
         return
     await send_answer(message, state, answer)
 
@@ -298,10 +306,13 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             results = [inline_notice("Cannot ask that", problem)]
         else:
             try:
-                answer = await asyncio.to_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
+                answer = await answer_in_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
             except QuestionError as error:  # e.g. nothing to look up in "?"
                 answer = None
                 results = [inline_notice("Cannot ask that", f"Sorry: {error}")]
+            except AnswerTimeout:
+                answer = None
+                results = [inline_notice("Took too long", TOO_SLOW)]
             key = None
             if answer and answer.citations:
                 # One stored entry per answer; each result expands into its own passage.
@@ -504,4 +515,5 @@ def _stop_soon(application: Application) -> None:
     processor = application.update_processor
     if isinstance(processor, ChatOrderedUpdateProcessor):
         processor.abandon()
+    abandon_answers()  # a question still being answered never holds up the exit
     application.stop_running()
