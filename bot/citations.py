@@ -11,6 +11,7 @@ without blocking, so a FIFO or a device at a cited path cannot hang an answer.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import os
 import stat
@@ -100,3 +101,37 @@ def checked_citations(answer: Answer) -> Answer:
 
 def _also_in_holds(sources: _Sources, other: dict, text: str) -> bool:
     return sources.holds(str(other.get("path", "")), other["start"], other["end"], text)
+
+
+def recorded_passages(citations: list[Citation]) -> list[dict]:
+    """What to re-check before showing these citations again later (e.g. Telegram's Sources
+    button): each one's file, offsets and the SHA-256 of the passage the index recorded."""
+    return [
+        {
+            "path": c.path,
+            "start": c.start,
+            "end": c.end,
+            "sha256": hashlib.sha256(c.text.encode("utf-8", "surrogatepass")).hexdigest(),
+        }
+        for c in citations
+    ]
+
+
+def passages_hold(passages: list[dict]) -> bool:
+    """Whether every passage of `recorded_passages` is still exactly in its file."""
+    sources: dict[str, str | None] = {}
+    for passage in passages:
+        try:
+            path, start, end = str(passage["path"]), int(passage["start"]), int(passage["end"])
+            wanted = str(passage["sha256"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        if path not in sources:
+            sources[path] = source_text(path)
+        text = sources[path]
+        if text is None:
+            return False
+        found = text[start:end].encode("utf-8", "surrogatepass")
+        if hashlib.sha256(found).hexdigest() != wanted:
+            return False
+    return True

@@ -360,7 +360,7 @@ def chat(
                 if last is None:
                     typer.echo("No answer yet.")
                 else:
-                    print_sources(last)
+                    print_checked_sources(last)
             else:
                 last = bot.ask(line, top_k=top_k)
                 print_answer(last, settings.min_confidence)
@@ -603,6 +603,19 @@ def print_sources(answer: Answer) -> None:
         console.print(
             _highlighted(citation.text, citation.highlight, plain=not console.is_terminal)
         )
+
+
+def print_checked_sources(answer: Answer) -> None:
+    """`/sources`: the passages re-read from their files first, as answers are; those no
+    longer in their files are left out, and said to be."""
+    from bot.citations import checked_citations
+
+    checked = checked_citations(answer)
+    if checked.citations:
+        print_sources(checked)
+    dropped = len(answer.citations) - len(checked.citations)
+    if dropped:
+        typer.echo(f"({dropped} passage(s) left out: their files changed since; ask again)")
 
 
 def _highlighted(text: str, span: tuple[int, int] | None, plain: bool):

@@ -39,6 +39,7 @@ from telegram.ext import (
 )
 
 from bot.answering import Answer
+from bot.citations import passages_hold, recorded_passages
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
@@ -84,6 +85,7 @@ INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
+SOURCES_CHANGED = "Those passages changed in their files since this answer; ask again."
 TOO_SLOW = "Sorry, that question took too long to answer. Please try again later."
 REFUSAL = (
     "Sorry, this bot only answers in chats its operator has allowed. "
@@ -240,6 +242,7 @@ async def send_answer(message: Message, state: BotState, answer: Answer) -> None
             {ALL: render_sources(answer)},
             chat_id=message.chat.id,
             user_id=user.id if user else None,
+            checks={ALL: recorded_passages(answer.citations)},
         )
         markup = sources_button(key)
     quote = message.chat.type != ChatType.PRIVATE
@@ -266,6 +269,11 @@ async def show_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     parts = found.parts.get(part) if found is not None else None
     if not parts:
         await query.answer("Those sources were already shown or have expired; ask again.")
+        return
+    checks = found.checks.get(part)
+    if checks and not await asyncio.to_thread(passages_hold, checks):  # re-read, as answers are
+        sources.forget(key)
+        await query.answer(SOURCES_CHANGED, show_alert=True)
         return
     if found.chat_id is not None:
         sources.forget(key)  # its message loses the button; an inline result may be sent again
@@ -323,6 +331,10 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                     },
                     chat_id=None,
                     user_id=query.from_user.id,
+                    checks={
+                        str(c.rank): recorded_passages([c])
+                        for c in answer.citations[:INLINE_RESULTS]
+                    },
                 )
             if answer:
                 results = inline_results(answer, sources_key=key)
