@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,11 +292,7 @@ def publish(
     """
     import faiss
 
-    builds = index_dir / BUILDS
-    try:
-        builds.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _write_error(exc, index_dir, 0) from None
+    builds = check_writable(index_dir)
     _remove_abandoned_builds(builds)
     _remove_stale_pointers(index_dir)
     extra = dict(extra_files or {})
@@ -360,6 +357,26 @@ def publish(
     _prune_old_builds(builds, keep={name, previous})
     _remove_unused_blobs(index_dir)
     return final
+
+
+def check_writable(index_dir: Path) -> Path:
+    """Create the index's `builds/` directory and prove a file can be made there; returns it.
+    Checked before a build does any work: an index directory that cannot be created or written
+    is one `IndexWriteError` line naming it, not a traceback after minutes of embedding."""
+    builds = index_dir / BUILDS
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=builds)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _write_error(exc, index_dir, 0) from None
+        raise IndexWriteError(
+            f"cannot create or write the index directory {index_dir} ({_why(exc)}); make it "
+            "writable by this user, or choose another with --index or NEWSBOT_INDEX"
+        ) from None
+    return builds
 
 
 def _serving_name(index_dir: Path) -> str | None:
