@@ -385,6 +385,7 @@ async def _post_init(application: Application) -> None:
     state: BotState = application.bot_data[STATE_KEY]
     if state.newsbot is None:
         state.newsbot = await asyncio.to_thread(open_newsbot, state.settings)
+    await asyncio.to_thread(current_examples, state)  # checked in the background from now on
     try:
         await application.bot.set_my_commands(COMMANDS)
     except TelegramError as error:  # the menu is a convenience: say so in one line, go on

@@ -155,3 +155,39 @@ def test_sources_are_rechecked_against_their_files_when_expanded(tmp_path: Path)
             assert all("Rotterdam" not in m for m in sent_html(server, 42)[1:])
 
     asyncio.run(scenario())
+
+
+class SlowExamples(Newsbot):
+    """Checking the /start examples (each is asked) blocks until the test lets it go."""
+
+    checked = threading.Event()
+
+    def ask(self, question: str, **options):
+        if question in self.settings.start_examples:
+            self.checked.wait()
+        return super().ask(question, **options)
+
+
+def test_start_replies_at_once_while_its_examples_are_checked_in_the_background(
+    seed_settings, seed_bot, embedder
+) -> None:
+    settings = seed_settings.replace(start_examples=("Who is Ryan Ding?",))
+    newsbot = SlowExamples(settings, embedder=embedder, reader=seed_bot.reader)
+
+    async def scenario() -> None:
+        try:
+            async with running_bot(settings, newsbot) as (server, application):
+                server.message(42, "/start")  # while the examples are still being checked
+                [first] = await server.wait_sent(42, 1, timeout=60)
+                assert "Try:" not in first["text"]
+                SlowExamples.checked.set()
+                state = application.bot_data[STATE_KEY]
+                while state.examples is None:
+                    await asyncio.sleep(0.05)
+                server.message(42, "/start")
+                [_, second] = await server.wait_sent(42, 2, timeout=60)
+                assert "Try:" in second["text"] and "Who is Ryan Ding?" in second["text"]
+        finally:
+            SlowExamples.checked.set()
+
+    asyncio.run(scenario())
