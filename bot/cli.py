@@ -162,8 +162,8 @@ def _escaped(match: re.Match[str]) -> str:
 
 
 def json_line(data: object) -> str:
-    """One JSON line; C1 controls escaped too (`json` escapes only C0), so no byte drives a
-    terminal the output is shown on."""
+    """One JSON line; C1 controls and bidi marks escaped too (`json` escapes only C0), so no
+    character drives or reorders a terminal the output is shown on."""
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
