@@ -1,46 +1,74 @@
 """The offsets promise, kept at answer time: every citation shown is re-read from its source
 file, `open(path, encoding="utf-8").read()[start:end] == text`; one that no longer matches
-(the file was edited, moved or removed since the build) is dropped, never shown wrong."""
+(the file was edited, moved or removed since the build) is dropped, never shown wrong.
+
+The cited text is the index's own record of the passage, and each check reads the file's bytes
+anew: no cache keyed by path, modification time or size, which a same-size edit with its time
+restored (`cp -p`, `rsync -t`, `touch -r`) would fool. Only a regular file is ever opened, and
+without blocking, so a FIFO or a device at a cited path cannot hang an answer.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
-from pathlib import Path
+import hashlib
+import io
+import os
+import stat
 
 from bot.answering import Answer, Citation
 
-_CACHE_FILES = 64
-_cache: OrderedDict[tuple[str, int, int], str] = OrderedDict()
-_lock = threading.Lock()
+_OPEN_FLAGS = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def read_regular_file(path: str) -> bytes | None:
+    """The bytes of `path` if it is a regular file (after links), else None; never blocks on a
+    FIFO, socket or device, and checks the file it opened, not only the name."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        fd = os.open(path, _OPEN_FLAGS)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # swapped between the stat and the open
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def source_text(path: str) -> str | None:
-    """The file's text as text mode reads it, or None if it cannot be read; cached by
-    (path, modification time, size), so a file is re-read only when it changes."""
-    try:
-        stat = Path(path).stat()
-        key = (path, stat.st_mtime_ns, stat.st_size)
-        with _lock:
-            if key in _cache:
-                _cache.move_to_end(key)
-                return _cache[key]
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except (OSError, UnicodeDecodeError):
+    """The file's text as text mode reads it (UTF-8, universal newlines), or None if it is not
+    a readable regular UTF-8 file. Read anew on every call."""
+    raw = read_regular_file(path)
+    if raw is None:
         return None
-    with _lock:
-        _cache[key] = text
-        while len(_cache) > _CACHE_FILES:
-            _cache.popitem(last=False)
-    return text
+    try:
+        return io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8").read()
+    except UnicodeDecodeError:
+        return None
+
+
+class _Sources:
+    """Texts of the files one answer cites, each read once per check."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str | None] = {}
+
+    def holds(self, path: str, start: int, end: int, text: str) -> bool:
+        if path not in self._texts:
+            self._texts[path] = source_text(path)
+        source = self._texts[path]
+        return source is not None and source[start:end] == text
 
 
 def citation_holds(citation: Citation) -> bool:
     """Whether the cited characters of the source file are still exactly the cited text."""
-    text = source_text(citation.path)
-    return text is not None and text[citation.start : citation.end] == citation.text
+    return _Sources().holds(citation.path, citation.start, citation.end, citation.text)
 
 
 def checked_citations(answer: Answer) -> Answer:
@@ -48,14 +76,15 @@ def checked_citations(answer: Answer) -> Answer:
     passage holding the answer sentence is dropped, the answer is withdrawn (an abstention,
     confidence 0, the remaining passages shown as the closest found): an answer is never shown
     without its citation."""
+    sources = _Sources()
     checked: list[Citation] = []
     changed = False
     answered_from_kept = answer.answer is None
     for citation in answer.citations:
-        if not citation_holds(citation):
+        if not sources.holds(citation.path, citation.start, citation.end, citation.text):
             changed = True
             continue
-        also_in = [o for o in citation.also_in if _also_in_holds(o, citation.text)]
+        also_in = [o for o in citation.also_in if _also_in_holds(sources, o, citation.text)]
         if len(also_in) != len(citation.also_in) or citation.rank != len(checked) + 1:
             changed = True
             citation = dataclasses.replace(citation, rank=len(checked) + 1, also_in=also_in)
@@ -70,6 +99,39 @@ def checked_citations(answer: Answer) -> Answer:
     return dataclasses.replace(answer, citations=checked)
 
 
-def _also_in_holds(other: dict, text: str) -> bool:
-    source = source_text(str(other.get("path", "")))
-    return source is not None and source[other["start"] : other["end"]] == text
+def _also_in_holds(sources: _Sources, other: dict, text: str) -> bool:
+    return sources.holds(str(other.get("path", "")), other["start"], other["end"], text)
+
+
+def recorded_passages(citations: list[Citation]) -> list[dict]:
+    """What to re-check before showing these citations again later (e.g. Telegram's Sources
+    button): each one's file, offsets and the SHA-256 of the passage the index recorded."""
+    return [
+        {
+            "path": c.path,
+            "start": c.start,
+            "end": c.end,
+            "sha256": hashlib.sha256(c.text.encode("utf-8", "surrogatepass")).hexdigest(),
+        }
+        for c in citations
+    ]
+
+
+def passages_hold(passages: list[dict]) -> bool:
+    """Whether every passage of `recorded_passages` is still exactly in its file."""
+    sources: dict[str, str | None] = {}
+    for passage in passages:
+        try:
+            path, start, end = str(passage["path"]), int(passage["start"]), int(passage["end"])
+            wanted = str(passage["sha256"])
+        except (KeyError, TypeError, ValueError):
+            return False
+        if path not in sources:
+            sources[path] = source_text(path)
+        text = sources[path]
+        if text is None:
+            return False
+        found = text[start:end].encode("utf-8", "surrogatepass")
+        if hashlib.sha256(found).hexdigest() != wanted:
+            return False
+    return True

@@ -133,20 +133,37 @@ def _main_options(
 
 # C0 and C1 control characters (and DEL), except newline and tab: corpus text, file names and
 # questions must never drive the terminal (clear the screen, set its title, move the cursor).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_C1 = re.compile(r"[\x7f-\x9f]")
+# Bidi marks, embeddings, overrides and isolates too: they make text read in another order
+# than the file holds it.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}]")
+# In one-line fields (titles, file names): line breaks too, so a name cannot forge lines.
+_LINE_BREAK = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+_C1 = re.compile(f"[\x7f-\x9f{_BIDI}]")
 ANSWER_SHOWN_CHARS = 500  # an answer sentence longer than this is cut, with an ellipsis
 PASSAGE_SHOWN_CHARS = 1200  # so is a cited passage in `ask` (in full in /sources and JSON)
 
 
 def safe(text: str) -> str:
-    """`text` for a terminal: control characters shown as visible escapes such as `\\x1b`."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """`text` for a terminal: control and bidi characters shown as visible escapes such as
+    `\\x1b` or `\\u202e`."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def safe_line(text: str) -> str:
+    """`safe`, and line breaks and tabs escaped too (`\\x0a`): for one-line fields such as
+    titles and file names in citations."""
+    return _LINE_BREAK.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def json_line(data: object) -> str:
-    """One JSON line; C1 controls escaped too (`json` escapes only C0), so no byte drives a
-    terminal the output is shown on."""
+    """One JSON line; C1 controls and bidi marks escaped too (`json` escapes only C0), so no
+    character drives or reorders a terminal the output is shown on."""
     return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", json.dumps(data, ensure_ascii=False))
 
 
@@ -209,13 +226,14 @@ def open_bot(settings: Settings) -> Newsbot:
         store.current_build(settings.index_dir)
     except IndexMissingError:
         typer.echo(
-            f"newsbot: no index yet; building one from {safe(str(settings.corpus_dir))}", err=True
+            f"newsbot: no index yet; building one from {safe_line(str(settings.corpus_dir))}",
+            err=True,
         )
         with BuildProgress() as progress:
             build_index(settings, progress=progress)
     bot = Newsbot.open(settings)
     if warning := bot.staleness_warning():
-        typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
+        typer.echo(f"newsbot: warning: {safe_line(warning)}", err=True)
     return bot
 
 
@@ -360,7 +378,7 @@ def chat(
                 if last is None:
                     typer.echo("No answer yet.")
                 else:
-                    print_sources(last)
+                    print_checked_sources(last)
             else:
                 last = bot.ask(line, top_k=top_k)
                 print_answer(last, settings.min_confidence)
@@ -477,7 +495,7 @@ def index_build(
         with BuildProgress() as progress:
             report = build_index(settings, progress=progress, full=full)
         for warning in report.warnings:
-            typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
+            typer.echo(f"newsbot: warning: {safe_line(warning)}", err=True)
         if report.full:
             typer.echo(f"Full build: {report.reason}.", err=True)
         else:
@@ -516,7 +534,7 @@ def index_status_command(corpus: CorpusOption = None, index: IndexOption = None)
             typer.echo("questions: encoded with sentence-transformers; rebuild for a fast start")
         if status.stale:
             typer.echo(
-                f"corpus changed since: {safe(', '.join(status.changed_files))}; "
+                f"corpus changed since: {safe_line(', '.join(status.changed_files))}; "
                 "run `newsbot index build`"
             )
         else:
@@ -529,7 +547,7 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
     from rich.text import Text
 
     console = _console()
-    unknown = safe(" or ".join(answer.unknown_names))
+    unknown = safe_line(" or ".join(answer.unknown_names))
     if answer.abstained:
         reason = safe(
             answer.abstain_reason
@@ -549,7 +567,7 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
         console.print()
         console.print(
             Text(
-                safe(
+                safe_line(
                     f"[{citation.rank}] {citation.title}, paragraph {citation.paragraph} "
                     f"({Path(citation.path).name}, chars {citation.start}-{citation.end})"
                 ),
@@ -557,7 +575,7 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
             )
         )
         if citation.also_in:
-            console.print(Text(safe(f"also in: {_copies(citation.also_in)}"), style="dim"))
+            console.print(Text(safe_line(f"also in: {_copies(citation.also_in)}"), style="dim"))
         text, span = _window(citation.text, citation.highlight, PASSAGE_SHOWN_CHARS)
         console.print(_highlighted(text, span, plain=not console.is_terminal))
 
@@ -583,10 +601,13 @@ def print_sources(answer: Answer) -> None:
         if number:
             console.print()
         console.print(
-            safe(f"[{citation.rank}] {citation.title}"), style="cyan", markup=False, highlight=False
+            safe_line(f"[{citation.rank}] {citation.title}"),
+            style="cyan",
+            markup=False,
+            highlight=False,
         )
         console.print(
-            safe(
+            safe_line(
                 f"    {citation.path}, paragraph {citation.paragraph}, "
                 f"chars {citation.start}-{citation.end}"
             ),
@@ -595,7 +616,7 @@ def print_sources(answer: Answer) -> None:
         )
         for other in citation.also_in:
             console.print(
-                safe(
+                safe_line(
                     f"    also in {other['title']} ({other['doc_id']}), "
                     f"paragraph {other['paragraph']}"
                 ),
@@ -605,6 +626,19 @@ def print_sources(answer: Answer) -> None:
         console.print(
             _highlighted(citation.text, citation.highlight, plain=not console.is_terminal)
         )
+
+
+def print_checked_sources(answer: Answer) -> None:
+    """`/sources`: the passages re-read from their files first, as answers are; those no
+    longer in their files are left out, and said to be."""
+    from bot.citations import checked_citations
+
+    checked = checked_citations(answer)
+    if checked.citations:
+        print_sources(checked)
+    dropped = len(answer.citations) - len(checked.citations)
+    if dropped:
+        typer.echo(f"({dropped} passage(s) left out: their files changed since; ask again)")
 
 
 def _highlighted(text: str, span: tuple[int, int] | None, plain: bool):
@@ -783,7 +817,17 @@ def _enable_history() -> None:
         with contextlib.suppress(FileNotFoundError):
             readline.read_history_file(history)
         readline.set_history_length(1000)
-        atexit.register(readline.write_history_file, history)
+        atexit.register(_save_history, history)
+
+
+def _save_history(history: Path) -> None:
+    """At exit: the cache directory may have been removed meanwhile; recreate it, or give up
+    quietly (the history is a convenience, and nothing may be printed after the chat)."""
+    import readline
+
+    with contextlib.suppress(OSError):
+        history.parent.mkdir(parents=True, exist_ok=True)
+        readline.write_history_file(history)
 
 
 def history_path() -> Path:

@@ -98,10 +98,29 @@ def _read_toml(path: Path) -> dict[str, Any]:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"config file {path} is a directory; point NEWSBOT_CONFIG at a file"
+        ) from None
+    except OSError as exc:
+        reason = (exc.strerror or type(exc).__name__).lower()
+        raise ConfigError(f"cannot read config file {path} ({reason})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte {exc.start + 1}); save it as UTF-8"
+        ) from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} is nested too deeply to be settings") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     # Accept both a flat file and one with a [newsbot] table.
-    return dict(data.get("newsbot", data))
+    table = data.get("newsbot", data)
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"config file {path}: 'newsbot' must be a table ([newsbot] followed by settings), "
+            f"not a {type(table).__name__}"
+        )
+    return dict(table)
 
 
 def _read_env() -> dict[str, str]:

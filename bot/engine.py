@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ _fallbacks_reported: set[Path] = set()  # builds whose missing ONNX encoder was 
 
 
 def validate_question(question: str, max_chars: int) -> str:
-    """The question stripped of surrounding space; `QuestionError` if it is empty, too long or
-    has no word to look up."""
-    cleaned = " ".join(question.split())
+    """The question NFKC-normalised (fullwidth letters read as plain ones, ligatures and the like
+    as their letters) and stripped of surrounding space; `QuestionError` if it is empty,
+    too long or has no word to look up."""
+    cleaned = " ".join(unicodedata.normalize("NFKC", question).split())
     if not cleaned:
         raise QuestionError(
             'the question is empty; ask something, e.g. newsbot ask "Who is Ryan Ding?"'

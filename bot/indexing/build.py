@@ -113,6 +113,7 @@ def build_index(
     """
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
+    store.check_writable(settings.index_dir)  # before any work: a clear line, not a traceback
     scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
     warnings = list(scan.warnings)
     warnings += [

@@ -28,6 +28,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from bot.errors import IndexMissingError, IndexUnusableError, NewsbotError
+from bot.indexing import writing
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
@@ -90,7 +92,11 @@ class IndexData:
         ]
 
 
-class DiskFullError(NewsbotError):
+class IndexWriteError(NewsbotError):
+    """A build could not write (or prove) its files; the old one keeps serving."""
+
+
+class DiskFullError(IndexWriteError):
     """The disk holding the index has no room for a new build; the old one keeps serving."""
 
 
@@ -166,8 +172,7 @@ def verify_build(build: Path, manifest: dict[str, Any]) -> None:
 
 def file_digest(path: Path) -> str:
     """BLAKE2b of a file's bytes, hex (fast: a few hundred MB a second)."""
-    with path.open("rb") as fh:
-        return hashlib.file_digest(fh, "blake2b").hexdigest()
+    return writing.file_digest(path)
 
 
 def _manifest_digest(manifest: dict[str, Any]) -> str:
@@ -279,13 +284,15 @@ def publish(
     `chunk_vectors` is a FAISS index, or an array to put in an exact (flat) one;
     `sentence_vectors` may be None. `extra_files` (name in the build -> source file) are
     stored once in `blobs/`, by content, and hard-linked into the build (copied where links
-    are impossible). A disk too full for the build is a `DiskFullError` saying how much was
-    needed, before anything is written.
+    are impossible). Every file is serialised in memory, written, and read back before its
+    checksum goes into the manifest (`bot.indexing.writing`): a build whose files cannot be
+    proved complete is never published. A disk too full for the build is a `DiskFullError`
+    saying how much was needed, before anything is written; any write that fails later is
+    one `IndexWriteError` line. Either way the previous build keeps serving.
     """
     import faiss
 
-    builds = index_dir / BUILDS
-    builds.mkdir(parents=True, exist_ok=True)
+    builds = check_writable(index_dir)
     _remove_abandoned_builds(builds)
     _remove_stale_pointers(index_dir)
     extra = dict(extra_files or {})
@@ -304,61 +311,72 @@ def publish(
         if isinstance(index, np.ndarray):
             index = faiss.IndexFlatIP(chunk_vectors.shape[1])
             index.add(np.ascontiguousarray(chunk_vectors, dtype=np.float32))
-        faiss.write_index(index, str(staging / "chunks.faiss"))
+        files: dict[str, bytes | memoryview] = {"chunks.faiss": writing.faiss_bytes(index)}
         if sentence_vectors is not None:
-            np.save(
-                staging / "sentences.npy", sentence_vectors.astype(np.float32), allow_pickle=False
-            )
-        bm25.save(str(staging / "bm25"))
-        meta = {
-            "documents": [doc.__dict__ for doc in documents],
-            "sentences": sentences,
-            "chunks": chunks,
-        }
-        _write_json(staging / "metadata.json", meta)
-        # Every file written so far; the shared extra files carry their own checksums.
-        checksums = {
-            path.relative_to(staging).as_posix(): file_digest(path)
-            for path in sorted(staging.rglob("*"))
-            if path.is_file()
-        }
+            files["sentences.npy"] = writing.npy_bytes(sentence_vectors.astype(np.float32))
+        files.update({f"bm25/{n}": data for n, data in writing.bm25_files(bm25).items()})
+        files["metadata.json"] = writing.json_bytes(
+            {
+                "documents": [doc.__dict__ for doc in documents],
+                "sentences": sentences,
+                "chunks": chunks,
+            }
+        )
+        (staging / "bm25").mkdir()
+        # Every file, proved complete; the shared extra files carry their own checksums.
+        checksums = {}
+        for file_name in sorted(files):
+            checksums[file_name] = writing.write_file(staging / file_name, files.pop(file_name))
         for file_name, source in extra.items():
             _link_blob(index_dir, source, staging / file_name)
         full = {"format_version": FORMAT_VERSION, **manifest, CHECKSUMS: checksums}
         full[SELF_CHECKSUM] = _manifest_digest(full)
-        _write_json(staging / "manifest.json", full)
+        writing.write_file(staging / "manifest.json", writing.json_bytes(full))
         _fsync_tree(staging)
         staging.rename(final)
         _fsync_dir(builds)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        _raise_if_disk_full(exc, index_dir, needed)
+        if isinstance(exc, OSError):
+            raise _write_error(exc, index_dir, needed) from None
         raise
     previous = _serving_name(index_dir)
     pointer_tmp = index_dir / f".{POINTER}.{os.getpid()}"
     try:
-        with pointer_tmp.open("w", encoding="utf-8") as fh:
-            fh.write(name + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        pointer_tmp.unlink(missing_ok=True)
+        writing.write_file(pointer_tmp, (name + "\n").encode("utf-8"))
         os.replace(pointer_tmp, index_dir / POINTER)
         _fsync_dir(index_dir)
     except BaseException as exc:
         pointer_tmp.unlink(missing_ok=True)
         if _serving_name(index_dir) != name:
             shutil.rmtree(final, ignore_errors=True)  # never served: no orphan stays behind
-        _raise_if_disk_full(exc, index_dir, needed)
+        if isinstance(exc, OSError):
+            raise _write_error(exc, index_dir, needed) from None
         raise
     _prune_old_builds(builds, keep={name, previous})
     _remove_unused_blobs(index_dir)
     return final
 
 
-def _write_json(path: Path, data: Any) -> None:
-    with path.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
-        fh.flush()
-        os.fsync(fh.fileno())
+def check_writable(index_dir: Path) -> Path:
+    """Create the index's `builds/` directory and prove a file can be made there; returns it.
+    Checked before a build does any work: an index directory that cannot be created or written
+    is one `IndexWriteError` line naming it, not a traceback after minutes of embedding."""
+    builds = index_dir / BUILDS
+    try:
+        builds.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=builds)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise _write_error(exc, index_dir, 0) from None
+        raise IndexWriteError(
+            f"cannot create or write the index directory {index_dir} ({_why(exc)}); make it "
+            "writable by this user, or choose another with --index or NEWSBOT_INDEX"
+        ) from None
+    return builds
 
 
 def _serving_name(index_dir: Path) -> str | None:
@@ -395,23 +413,25 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _link_blob(index_dir: Path, source: Path, target: Path) -> None:
-    """Store `source` once under `blobs/` by its SHA-256 and hard-link it to `target`."""
+    """Store `source` once under `blobs/` by its SHA-256 and hard-link it to `target`.
+
+    A blob already there is re-hashed first: one damaged in place (every build's link shares
+    its bytes) is replaced by a fresh, verified copy rather than linked into the new build.
+    """
     blobs = index_dir / BLOBS
     blobs.mkdir(exist_ok=True)
-    with source.open("rb") as fh:
-        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    digest = writing.file_digest(source, "sha256")
     blob = blobs / f"{digest}{source.suffix}"
     for _ in range(3):  # a concurrent build may remove an unused blob in between
-        if not blob.exists():
+        if not _blob_intact(blob, digest):
             partial = blobs / f".tmp-{os.getpid()}-{blob.name}"
             try:
-                shutil.copyfile(source, partial)
-                fd = os.open(partial, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.replace(partial, blob)
+                partial.unlink(missing_ok=True)
+                if writing.copy_file(source, partial) != digest:
+                    raise writing.IncompleteWriteError(
+                        errno.EIO, "it changed while it was copied", str(source)
+                    )
+                os.replace(partial, blob)  # a damaged blob is replaced, not reused
             finally:
                 partial.unlink(missing_ok=True)
             _fsync_dir(blobs)
@@ -423,9 +443,17 @@ def _link_blob(index_dir: Path, source: Path, target: Path) -> None:
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise
-            shutil.copyfile(blob, target)  # a file system without hard links
+            writing.copy_file(blob, target)  # a file system without hard links
             return
-    shutil.copyfile(source, target)
+    writing.copy_file(source, target)
+
+
+def _blob_intact(blob: Path, digest: str) -> bool:
+    """Whether `blob` exists and its bytes still have the SHA-256 its name says."""
+    try:
+        return writing.file_digest(blob, "sha256") == digest
+    except FileNotFoundError:
+        return False
 
 
 def _remove_unused_blobs(index_dir: Path) -> None:
@@ -492,12 +520,25 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:.1f}" if size < 10e6 else f"{size / 1e6:.0f}"
 
 
-def _raise_if_disk_full(exc: BaseException, index_dir: Path, needed: int) -> None:
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+def _write_error(exc: OSError, index_dir: Path, needed: int) -> NewsbotError:
+    """The one line a failed write of a build becomes, whatever raised it."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         free = 0
         with contextlib.suppress(OSError):
             free = shutil.disk_usage(index_dir).free
-        raise DiskFullError(_disk_full_message(index_dir, needed, free)) from None
+        return DiskFullError(_disk_full_message(index_dir, needed, free))
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return IndexWriteError(
+            f"cannot write the index directory {index_dir} ({_why(exc)}); make it writable by "
+            "this user, or choose another with --index or NEWSBOT_INDEX "
+            "(the previous index keeps serving)"
+        )
+    what = f"{exc.filename}: " if exc.filename else ""
+    return IndexWriteError(
+        f"could not write the new index in {index_dir} ({what}{_why(exc)}); the disk may be "
+        "full or failing: free some space or check it, then build again "
+        "(the previous index keeps serving)"
+    )
 
 
 def _remove_abandoned_builds(builds: Path) -> None:

@@ -39,9 +39,11 @@ from telegram.ext import (
 )
 
 from bot.answering import Answer
+from bot.citations import passages_hold, recorded_passages
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.telegram.deadline import AnswerTimeout, abandon_answers, answer_in_thread
 from bot.telegram.format import render_answer, render_sources
 from bot.telegram.limits import (
     Abandoned,
@@ -83,6 +85,8 @@ INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
+SOURCES_CHANGED = "Those passages changed in their files since this answer; ask again."
+TOO_SLOW = "Sorry, that question took too long to answer. Please try again later."
 REFUSAL = (
     "Sorry, this bot only answers in chats its operator has allowed. "
     "Ask them to add this chat (id <code>{chat_id}</code>) to NEWSBOT_ALLOWED_CHATS."
@@ -215,9 +219,15 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
         return
     try:
         async with typing(message):
-            answer = await asyncio.to_thread(state.bot.ask, question)
+            answer = await answer_in_thread(state.bot.ask, question)
     except QuestionError as error:
         await message.reply_text(html.escape(f"Sorry: {error}"))
+        return
+    except AnswerTimeout:
+        logger.warning(
+            "a question in chat %s took too long; its answer was given up", message.chat_id
+        )
+        await message.reply_text(TOO_SLOW)
         return
     await send_answer(message, state, answer)
 
@@ -232,6 +242,7 @@ async def send_answer(message: Message, state: BotState, answer: Answer) -> None
             {ALL: render_sources(answer)},
             chat_id=message.chat.id,
             user_id=user.id if user else None,
+            checks={ALL: recorded_passages(answer.citations)},
         )
         markup = sources_button(key)
     quote = message.chat.type != ChatType.PRIVATE
@@ -258,6 +269,11 @@ async def show_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     parts = found.parts.get(part) if found is not None else None
     if not parts:
         await query.answer("Those sources were already shown or have expired; ask again.")
+        return
+    checks = found.checks.get(part)
+    if checks and not await asyncio.to_thread(passages_hold, checks):  # re-read, as answers are
+        sources.forget(key)
+        await query.answer(SOURCES_CHANGED, show_alert=True)
         return
     if found.chat_id is not None:
         sources.forget(key)  # its message loses the button; an inline result may be sent again
@@ -298,10 +314,13 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             results = [inline_notice("Cannot ask that", problem)]
         else:
             try:
-                answer = await asyncio.to_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
+                answer = await answer_in_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
             except QuestionError as error:  # e.g. nothing to look up in "?"
                 answer = None
                 results = [inline_notice("Cannot ask that", f"Sorry: {error}")]
+            except AnswerTimeout:
+                answer = None
+                results = [inline_notice("Took too long", TOO_SLOW)]
             key = None
             if answer and answer.citations:
                 # One stored entry per answer; each result expands into its own passage.
@@ -312,6 +331,10 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
                     },
                     chat_id=None,
                     user_id=query.from_user.id,
+                    checks={
+                        str(c.rank): recorded_passages([c])
+                        for c in answer.citations[:INLINE_RESULTS]
+                    },
                 )
             if answer:
                 results = inline_results(answer, sources_key=key)
@@ -362,6 +385,7 @@ async def _post_init(application: Application) -> None:
     state: BotState = application.bot_data[STATE_KEY]
     if state.newsbot is None:
         state.newsbot = await asyncio.to_thread(open_newsbot, state.settings)
+    await asyncio.to_thread(current_examples, state)  # checked in the background from now on
     try:
         await application.bot.set_my_commands(COMMANDS)
     except TelegramError as error:  # the menu is a convenience: say so in one line, go on
@@ -504,4 +528,5 @@ def _stop_soon(application: Application) -> None:
     processor = application.update_processor
     if isinstance(processor, ChatOrderedUpdateProcessor):
         processor.abandon()
+    abandon_answers()  # a question still being answered never holds up the exit
     application.stop_running()

@@ -1,19 +1,19 @@
 """What the Sources buttons expand into, kept in SQLite next to the index so the buttons keep
 working across restarts: bounded in rows, expired after some days, each key bound to the chat
-(or, for inline results, the user) it was made for."""
+(or, for inline results, the user) it was made for, and each carrying the passages it shows so
+they are re-checked against their files before they are shown."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import os
 import secrets
 import sqlite3
-import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.sqlite_file import SelfHealingDatabase
 
 logger = logging.getLogger(__name__)
 FILE_NAME = "telegram-sources.sqlite3"
@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS sources (
     chat_id INTEGER,
     user_id INTEGER,
     created REAL NOT NULL,
-    parts TEXT NOT NULL
+    parts TEXT NOT NULL,
+    checks TEXT
 );
 CREATE INDEX IF NOT EXISTS sources_created ON sources (created);
 """
@@ -40,10 +41,13 @@ class Sources:
     chat_id: int | None
     user_id: int | None
     parts: dict[str, list[str]]
+    checks: dict[str, list[dict]] = field(default_factory=dict)  # part -> passages it shows
 
 
 class SourcesStore:
-    """Sources by a short random key, in SQLite (thread-safe; one connection, WAL)."""
+    """Sources by a short random key, in SQLite (thread-safe; one connection, WAL). The store is
+    a convenience: damaged, even while the bot runs, it is set aside and started afresh
+    (`bot.sqlite_file`), so answers never fail because of it."""
 
     def __init__(
         self, path: Path, max_rows: int = MAX_ROWS, max_age: float = MAX_AGE_SECONDS
@@ -51,21 +55,36 @@ class SourcesStore:
         self.path = path
         self.max_rows = max_rows
         self.max_age = max_age
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self.database = SelfHealingDatabase(path, _SCHEMA, "the Sources store", _upgrade)
 
-    def put(self, parts: dict[str, list[str]], *, chat_id: int | None, user_id: int | None) -> str:
-        """Keep `parts` for `chat_id` (None: any chat) and `user_id`; returns the key
-        (12 URL-safe characters). The oldest and the expired entries make room."""
+    def put(
+        self,
+        parts: dict[str, list[str]],
+        *,
+        chat_id: int | None,
+        user_id: int | None,
+        checks: dict[str, list[dict]] | None = None,
+    ) -> str:
+        """Keep `parts` for `chat_id` (None: any chat) and `user_id`, with the passages each
+        part shows (`checks`, re-checked against their files when it is opened); returns the
+        key (12 URL-safe characters). The oldest and the expired entries make room."""
         key = secrets.token_urlsafe(9)
         now = time.time()
-        with self._lock:
-            db = self._connect()
+        row = (
+            key,
+            chat_id,
+            user_id,
+            now,
+            json.dumps(parts, ensure_ascii=False),
+            json.dumps(checks or {}, ensure_ascii=False),
+        )
+
+        def insert(db: sqlite3.Connection) -> None:
             with db:
                 db.execute(
-                    "INSERT INTO sources (key, chat_id, user_id, created, parts) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (key, chat_id, user_id, now, json.dumps(parts, ensure_ascii=False)),
+                    "INSERT INTO sources (key, chat_id, user_id, created, parts, checks) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    row,
                 )
                 db.execute("DELETE FROM sources WHERE created < ?", (now - self.max_age,))
                 db.execute(
@@ -73,66 +92,37 @@ class SourcesStore:
                     "ORDER BY created DESC LIMIT -1 OFFSET ?)",
                     (self.max_rows,),
                 )
+
+        self.database.run(insert)
         return key
 
     def get(self, key: str) -> Sources | None:
         """The entry under `key`; None if unknown, evicted or expired."""
-        with self._lock:
-            row = (
-                self._connect()
-                .execute(
-                    "SELECT chat_id, user_id, created, parts FROM sources WHERE key = ?", (key,)
-                )
-                .fetchone()
-            )
+        row = self.database.run(
+            lambda db: db.execute(
+                "SELECT chat_id, user_id, created, parts, checks FROM sources WHERE key = ?",
+                (key,),
+            ).fetchone()
+        )
         if row is None or row[2] < time.time() - self.max_age:
             return None
-        return Sources(row[0], row[1], json.loads(row[3]))
+        return Sources(row[0], row[1], json.loads(row[3]), json.loads(row[4] or "{}"))
 
     def forget(self, key: str) -> None:
         """Drop the entry under `key` (its button has been used up)."""
-        with self._lock:
-            db = self._connect()
+
+        def delete(db: sqlite3.Connection) -> None:
             with db:
                 db.execute("DELETE FROM sources WHERE key = ?", (key,))
 
+        self.database.run(delete)
+
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        self.database.close()
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._db is None:
-            with contextlib.suppress(OSError):
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._db = self._open(self.path)
-            except sqlite3.DatabaseError as error:  # not a database, or damaged: start afresh
-                if not (self.path.is_file() and os.access(self.path.parent, os.W_OK)):
-                    # The index directory is not writable by this user (e.g. a bot running as
-                    # its own account over an index built by another): keep Sources in memory.
-                    logger.warning(
-                        "%s cannot be opened (%s); Sources are kept in memory until restart",
-                        self.path,
-                        error,
-                    )
-                    self._db = self._open(":memory:")
-                    return self._db
-                aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
-                logger.warning("%s is unusable (%s); moved to %s", self.path, error, aside.name)
-                self.path.replace(aside)
-                self._db = self._open(self.path)
-        return self._db
 
-    def _open(self, path: Path | str) -> sqlite3.Connection:
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, fast commits
-            db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError:
-            db.close()
-            raise
-        db.isolation_level = "DEFERRED"
-        return db
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Stores written before Sources were re-checked have no `checks` column."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(sources)")}
+    if "checks" not in columns:
+        db.execute("ALTER TABLE sources ADD COLUMN checks TEXT")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -44,6 +45,8 @@ class BotState:
     sources: SourcesStore
     refused_chats: set[int] = field(default_factory=set)
     examples: tuple[str, list[str]] | None = None  # (index build, questions)
+    examples_checking: str | None = None  # the build whose examples are being checked
+    examples_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def bot(self) -> Newsbot:
@@ -107,9 +110,29 @@ def _candidate_questions(newsbot: Newsbot, limit: int) -> list[str]:
 
 
 def current_examples(state: BotState) -> list[str]:
-    """Example questions for the serving index, computed once per build."""
+    """Example questions for the serving index, never waited for: they are checked (each one
+    asked) once per build in a background thread, started at start-up and after a rebuild;
+    until that is done there are none, so /start always replies at once."""
     state.bot.reload_if_rebuilt()
     build = str(state.bot.manifest.get("build"))
-    if state.examples is None or state.examples[0] != build:
-        state.examples = (build, example_questions(state.bot))
-    return state.examples[1]
+    with state.examples_lock:
+        if state.examples is not None and state.examples[0] == build:
+            return state.examples[1]
+        if state.examples_checking != build:
+            state.examples_checking = build
+            threading.Thread(
+                target=_check_examples, args=(state, build), name="newsbot-examples", daemon=True
+            ).start()
+    return []
+
+
+def _check_examples(state: BotState, build: str) -> None:
+    try:
+        found = example_questions(state.bot)
+    except Exception:  # the examples are a courtesy: never let them break /start
+        logger.exception("could not check the /start example questions")
+        found = []
+    with state.examples_lock:
+        state.examples = (build, found)
+        if state.examples_checking == build:
+            state.examples_checking = None

@@ -56,8 +56,8 @@ def test_a_crash_while_writing_leaves_the_old_index_and_no_debris(
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "_write_json", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr(store.writing, "write_file", crash)
+    with pytest.raises(store.IndexWriteError, match="previous index keeps serving"):
         build_index(built, embedder=embedder)
     assert store.current_build(built.index_dir) == before
     assert not list(Path(built.index_dir, "builds").glob(".tmp-*"))

@@ -26,6 +26,7 @@ from bot.errors import ConfigError
 from bot.indexing import build_index
 from bot.telegram.app import ALLOWED_UPDATES, APOLOGY, build_application, run_bot
 from bot.telegram.messages import strip_mentions
+from bot.telegram.state import STATE_KEY
 from bot.telegram.token import redacted_logs
 from tests.fake_bot_api import BOT_USERNAME, FakeBotApi
 
@@ -104,7 +105,10 @@ def sent_html(server: FakeBotApi, chat_id: int) -> list[str]:
 
 def test_start_help_about_and_registered_commands(seed_settings, seed_bot) -> None:
     async def scenario() -> list[dict]:
-        async with running_bot(seed_settings, seed_bot) as (server, _):
+        async with running_bot(seed_settings, seed_bot) as (server, application):
+            state = application.bot_data[STATE_KEY]
+            while state.examples is None:  # checked in the background since start-up
+                await asyncio.sleep(0.05)
             for command in ("/start", "/help", "/about", "/frobnicate"):
                 server.message(42, command)
             *replies, unknown = await server.wait_sent(42, 4)
