@@ -1,7 +1,5 @@
 """HTML to article: the main text (trafilatura) and its title, outlet, author, date and URL.
 
-A leaf module (nothing from `bot`), so the corpus reader may use it to recognise HTML too.
-
 The text is extracted twice per page: favouring precision (no comments), and with
 trafilatura's balanced defaults (no comments). The precise text is kept unless it holds less
 than half of the balanced one, which means precision cut into the article itself. On the
@@ -25,10 +23,6 @@ for _name in ("trafilatura", "htmldate", "courlan"):
 # The precise text is replaced by the balanced one when it is shorter than this share of it.
 PRECISE_MIN_SHARE = 0.5
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
-_HTML_START = re.compile(
-    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
-)
-_HTML_TAGS = re.compile(rb"<(?:p|div|a|span|script|meta|title|br)\b[^>]*>", re.I)
 _SPACES = re.compile(r"[ \t\u00a0\u200b]+")
 
 
@@ -42,12 +36,6 @@ class Article:
     author: str = ""
     published: str = ""  # ISO date, YYYY-MM-DD
     url: str = ""  # the canonical URL, else the URL it was fetched from
-
-
-def looks_like_html(raw: bytes) -> bool:
-    """Whether `raw` is an HTML document (by its start, or by tags throughout its first 4 KB)."""
-    head = raw[:4096]
-    return bool(_HTML_START.match(head)) or len(_HTML_TAGS.findall(head)) >= 5
 
 
 def decode_html(raw: bytes, declared: str | None = None) -> str:

@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.errors import CorpusError
-from bot.ingest.extract import Article, decode_html, extract_article, looks_like_html, one_line
+from bot.indexing.corpus import looks_like_html
+from bot.ingest.extract import Article, decode_html, extract_article, one_line
 from bot.ingest.fetching import Fetched, Fetcher, FetchError, is_url
 from bot.ingest.state import SourceState
 
