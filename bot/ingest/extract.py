@@ -88,23 +88,25 @@ def extract_article(html: str, url: str = "") -> Article:
         text = balanced
     meta = precise if precise is not None else trafilatura.extract_metadata(tree, default_url=url)
     canonical = _attribute(meta, "url") or url
+    title = one_line(_attribute(meta, "title"))
     return Article(
-        text=paragraphs(text),
-        title=one_line(_attribute(meta, "title")),
+        text=without_headline(paragraphs(text), title),
+        title=title,
         source=one_line(_attribute(meta, "sitename")) or _host(canonical),
         author=one_line(_attribute(meta, "author")),
-        published=publication_date(tree, canonical) or _iso_day(_attribute(meta, "date")),
+        published=publication_date(tree, canonical),
         url=canonical,
     )
 
 
 def publication_date(tree: object, url: str = "") -> str:
-    """The date the page was first published (htmldate reads JSON-LD, `article:published_time`,
-    `og:` and other meta tags, `<time>`, the URL and the text), as YYYY-MM-DD, or ''."""
+    """The date the page was first published, as YYYY-MM-DD, or ''. htmldate reads JSON-LD,
+    `article:published_time`, `og:` and other meta tags, `<time>` and the URL; its extensive
+    search (dates anywhere in the text) is left off, as it takes "© 2024" for 2024-01-01."""
     from htmldate import find_date
 
     try:
-        found = find_date(tree, original_date=True, extensive_search=True, url=url or None)
+        found = find_date(tree, original_date=True, extensive_search=False, url=url or None)
     except Exception:  # htmldate gives up on odd trees by raising; an unknown date is fine
         return ""
     return _iso_day(found or "")
@@ -114,6 +116,14 @@ def paragraphs(text: str) -> str:
     """trafilatura's lines as paragraphs separated by blank lines, spaces collapsed."""
     lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
     return "\n\n".join(line for line in lines if line)
+
+
+def without_headline(text: str, title: str) -> str:
+    """`text` without a first paragraph that repeats the title (it is in the front matter)."""
+    first, _, rest = text.partition("\n\n")
+    if title and first.strip().casefold() == title.casefold():
+        return rest
+    return text
 
 
 def one_line(text: str | None) -> str:

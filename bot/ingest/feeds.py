@@ -8,6 +8,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.errors import NewsbotError
@@ -17,6 +18,10 @@ from bot.ingest.pages import Outcome, Skipped, read_page, store
 from bot.ingest.state import SourceState
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
+# Stories are corrected in their first days, often without the feed saying so: the pages of
+# items first seen this recently are asked again at each update (conditional GET: a 304
+# costs the server next to nothing).
+RECHECK_DAYS = 3
 WORKERS = 8  # pages fetched at once, over all hosts (each host gets at most PER_HOST)
 _storing = threading.Lock()  # one article stored at a time: the same text twice is one file
 
@@ -75,16 +80,19 @@ def update_feeds(corpus_dir: Path, state: SourceState, fetcher: Fetcher) -> list
     """Fetch every feed and store its new and changed items; one outcome per feed problem and
     per item looked at. A feed not modified since the last update costs one request."""
     outcomes: list[Outcome] = []
-    work: list[tuple[str, Entry]] = []
+    work: list[tuple[str, Entry, bool]] = []  # (feed, entry, whether it is only a recheck)
+    recent = (datetime.now(UTC) - timedelta(days=RECHECK_DAYS)).isoformat(timespec="seconds")
     for feed in state.feeds():
+        listed: set[str] = set()
         try:
             fetched = fetcher.get(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
             )
             if fetched.not_modified:
                 state.feed_checked(feed.url, etag=feed.etag, last_modified=feed.last_modified)
-                continue
-            title, entries = parse_feed(fetched)
+                entries = []
+            else:
+                title, entries = parse_feed(fetched)
         except (FetchError, FeedError) as error:
             state.feed_checked(feed.url, error=str(error))
             outcomes.append(Outcome(feed.url, "failed", message=f"feed: {error}"))
@@ -92,13 +100,20 @@ def update_feeds(corpus_dir: Path, state: SourceState, fetcher: Fetcher) -> list
         for entry in entries:
             known = state.item(feed.url, entry.link)
             if known is None or known.fingerprint != entry.fingerprint:
-                work.append((feed.url, entry))
-        # The validators are saved last: a run cut short fetches this feed again next time.
-        state.feed_checked(
-            feed.url, title=title, etag=fetched.etag, last_modified=fetched.last_modified
-        )
+                work.append((feed.url, entry, False))
+                listed.add(entry.link)
+        for item in state.recent_items(feed.url, recent):
+            if item.link not in listed:
+                work.append((feed.url, Entry(item.link, "", "", item.fingerprint), True))
+        if not fetched.not_modified:
+            # Saved last: a run cut short fetches this feed again next time.
+            state.feed_checked(
+                feed.url, title=title, etag=fetched.etag, last_modified=fetched.last_modified
+            )
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        outcomes += pool.map(lambda job: _item(corpus_dir, state, fetcher, *job), work)
+        done = pool.map(lambda job: (job[2], _item(corpus_dir, state, fetcher, *job[:2])), work)
+        # A recheck that found the page as it was is not news: it is left out of the report.
+        outcomes += [o for recheck, o in done if not (recheck and o.status == "unchanged")]
     return outcomes
 
 

@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS items (
     last_modified TEXT,
     path TEXT NOT NULL DEFAULT '',
     fetched_at TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
     PRIMARY KEY (feed_url, link)
 );
 """
@@ -176,6 +177,18 @@ class SourceState:
         path: str,
     ) -> None:
         self._run(
-            "INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (feed_url, link, fingerprint, etag, last_modified, path, now()),
+            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_url, link) DO"
+            " UPDATE SET fingerprint = excluded.fingerprint, etag = excluded.etag,"
+            " last_modified = excluded.last_modified, path = excluded.path,"
+            " fetched_at = excluded.fetched_at",
+            (feed_url, link, fingerprint, etag, last_modified, path, now(), now()),
         )
+
+    def recent_items(self, feed_url: str, since: str) -> list[Item]:
+        """The feed's items stored as articles and first seen at `since` or later."""
+        rows = self._run(
+            "SELECT link, fingerprint, etag, last_modified, path FROM items"
+            " WHERE feed_url = ? AND path != '' AND first_seen >= ? ORDER BY link",
+            (feed_url, since),
+        )
+        return [Item(*row) for row in rows]
