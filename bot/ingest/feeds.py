@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -47,8 +48,15 @@ def parse_feed(fetched: Fetched) -> tuple[str, list[Entry]]:
     parsed = feedparser.parse(fetched.content, response_headers={"content-location": fetched.url})
     if not parsed.get("version") and not parsed.entries:
         raise FeedError("not an RSS or Atom feed")
+    with warnings.catch_warnings():
+        # feedparser warns that it maps `updated` to a missing `published`; that is fine here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return one_line(parsed.feed.get("title", "")), _entries(parsed.entries)
+
+
+def _entries(items: list) -> list[Entry]:
     entries = []
-    for entry in parsed.entries:
+    for entry in items:
         link = (entry.get("link") or "").strip()
         if not is_url(link):
             continue
@@ -65,7 +73,7 @@ def parse_feed(fetched: Fetched) -> tuple[str, list[Entry]]:
                 hashlib.sha256(marker.encode("utf-8")).hexdigest(),
             )
         )
-    return one_line(parsed.feed.get("title", "")), entries
+    return entries
 
 
 def check_feed(fetcher: Fetcher, url: str) -> tuple[str, int]:

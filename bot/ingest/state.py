@@ -133,7 +133,7 @@ class SourceState:
         rows = self._run(
             "SELECT f.url, f.title, f.etag, f.last_modified, f.added_at, f.checked_at,"
             " f.last_error, (SELECT COUNT(*) FROM items i WHERE i.feed_url = f.url)"
-            " FROM feeds f ORDER BY f.added_at, f.url"
+            " FROM feeds f ORDER BY f.rowid"
         )
         return [Feed(*row) for row in rows]
 
