@@ -478,6 +478,16 @@ def telegram(
             metavar="URL",
         ),
     ] = None,
+    refresh: Annotated[
+        str | None,
+        typer.Option(
+            "--refresh",
+            help='Run `feeds update` this often, e.g. "30m" or "2h".',
+            envvar="NEWSBOT_FEEDS_REFRESH",
+            show_default="never",
+            metavar="INTERVAL",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -492,6 +502,11 @@ def telegram(
             except (OSError, UnicodeDecodeError) as error:
                 raise ConfigError(f"cannot read the token file {token_file}: {error}") from None
         settings = settings_from(corpus, index)
+        if refresh is not None:
+            from bot.config import duration_seconds
+
+            duration_seconds(refresh, "--refresh")
+            settings = settings.replace(feeds_refresh=refresh.strip())
         from bot.telegram.app import run_bot
 
         run_bot(token, settings, base_url=api_base_url)

@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Their own notes ("discarding data") are not for the user: without a handler Python would
-# print them on stderr.
+# Their own notes ("discarding data: URL") are not for the user or the bot's log; and without
+# a handler Python would print what remains on stderr.
 for _name in ("trafilatura", "htmldate", "courlan"):
+    logging.getLogger(_name).setLevel(logging.ERROR)
     logging.getLogger(_name).addHandler(logging.NullHandler())
 
 # The precise text is replaced by the balanced one when it is shorter than this share of it.

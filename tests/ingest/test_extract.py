@@ -74,5 +74,7 @@ def test_no_date_is_guessed_from_a_copyright_line() -> None:
 def test_html_is_recognised_whatever_the_file_is_called() -> None:
     assert looks_like_html(page("library.html"))
     assert looks_like_html(b"\n<!-- saved -->\n<html><body><p>x</p></body></html>")
-    assert not looks_like_html(b"Title\n\nA story with a <b>bold</b> word and <a href=x>a link</a>.")
+    assert not looks_like_html(
+        b"Title\n\nA story with a <b>bold</b> word and <a href=x>a link</a>."
+    )
     assert not looks_like_html(b"")

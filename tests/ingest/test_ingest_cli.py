@@ -202,7 +202,9 @@ def test_a_second_update_is_a_no_op_and_a_changed_page_replaces_its_old_version(
 def test_add_says_what_became_of_each_source(news, tmp_path: Path) -> None:
     site, settings, _ = news
     saved = tmp_path / "saved-page.txt"  # a page saved from a browser under the wrong name
-    saved.write_bytes((Path(__file__).parent.parent / "data" / "site" / "gallery.html").read_bytes())
+    saved.write_bytes(
+        (Path(__file__).parent.parent / "data" / "site" / "gallery.html").read_bytes()
+    )
     html_in_txt = tmp_path / "notes.txt"
     html_in_txt.write_text(
         "<html><head><title>Harbour notes</title></head><body><nav>Home</nav><article>"
