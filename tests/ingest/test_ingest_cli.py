@@ -259,3 +259,56 @@ def test_a_feed_that_is_not_a_feed_is_refused_in_one_line(news) -> None:
         site.url("/feeds/rss.xml"),
         site.url("/feeds/atom.xml"),
     ]
+
+
+def test_chat_filter_sets_shows_and_clears(news) -> None:
+    lines = [
+        "/filter source valley courier",
+        "When is the library open?",
+        "/filter",
+        "/filter since 2024-02-31",
+        "/filter off",
+    ]
+    result = runner.invoke(app, ["chat"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert out.count("Answering from articles source valley courier.") == 2
+    assert "Valley Courier, 2023-11-20" in out
+    assert "Harbour Gazette" not in out
+    assert "No filter: answering from every article." in out
+    assert "newsbot: error: since must be a date as YYYY-MM-DD" in result.stderr
+
+
+def test_index_status_names_the_files_it_skips_and_why(news) -> None:
+    _, settings, _ = news
+    corpus = settings.corpus_dir
+    strays = {
+        "saved.txt": "<!DOCTYPE html><html><body><p>Raw tags must not be answers.</p></body></html>",
+        "page.html": "<html><body><p>A saved page.</p></body></html>",
+        "photo.png": "\x89PNG",
+        "empty.md": "---\ntitle: Nothing yet\n---\n",
+    }
+    for name, content in strays.items():
+        (corpus / name).write_text(content, encoding="utf-8")
+    try:
+        built = run("index", "build")
+        assert built.exit_code == 0, built.output
+        assert (
+            f"skipped saved.txt: it holds HTML; store its article with `newsbot add {corpus / 'saved.txt'}`"
+            in built.stderr
+        )
+        status = run("index", "status")
+        assert status.exit_code == 0, status.output
+        assert "corpus unchanged since the build" in status.stdout
+        for expected in (
+            "skipped page.html: a web page; store its article with `newsbot add",
+            "skipped saved.txt: it holds HTML;",
+            "skipped photo.png: only .txt, .md files are read",
+            "skipped empty.md: it is empty (no text to index)",
+        ):
+            assert expected in status.stdout, status.stdout
+        answer = json.loads(run("ask", "--json", "What must not be answers?").stdout)
+        assert all("<" not in c["text"] for c in answer["citations"])
+    finally:
+        for name in strays:
+            (corpus / name).unlink()
