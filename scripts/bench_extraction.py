@@ -83,6 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benchmark", nargs="?", type=Path, default=DEFAULT_DIR)
     args = parser.parse_args()
+    begun = time.perf_counter()
     truth = json.loads((args.benchmark / "ground-truth.json").read_text(encoding="utf-8"))
     pages = {
         key: gzip.decompress((args.benchmark / "html" / f"{key}.html.gz").read_bytes())
@@ -112,9 +113,12 @@ def main() -> None:
         rows.append(
             [name, figures["f1"], figures["precision"], figures["recall"], f"{seconds:.1f}"]
         )
-    print(f"{len(truth)} pages from {args.benchmark}")
+    total = time.perf_counter() - begun
+    print(f"{len(truth)} pages from {args.benchmark}; the whole run took {total:.0f} s")
     print_table(["extractor", "F1", "precision", "recall", "seconds"], rows)
-    path = write_results("bench_extraction", {"pages": len(truth), "runs": results})
+    path = write_results(
+        "bench_extraction", {"pages": len(truth), "total_seconds": round(total, 1), "runs": results}
+    )
     print(f"results: {path}")
 
 
