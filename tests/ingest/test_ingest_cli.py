@@ -128,6 +128,66 @@ def test_citations_carry_outlet_date_and_url(news) -> None:
     assert f"Harbour Gazette, 2024-03-05, {site.url('/news/tidal-plant')}" in plain
 
 
+CLEAN = {
+    "tidal.txt": (
+        "Tidal plant opens in Port Ellery",
+        [
+            "The Port Ellery tidal plant began feeding electricity into the regional grid on "
+            "Tuesday, after six years of construction beneath the harbour mouth.",
+            "The plant's twelve underwater turbines can produce up to 48 megawatts at peak flow, "
+            "enough to power roughly 30,000 homes, according to the operator, Ellery Marine Power.",
+            "Chief engineer Tomasz Reyes said the turbines turn in both directions, so the plant "
+            "generates power on the incoming and the outgoing tide.",
+            "Fishing crews had opposed the project for years. The council agreed in 2021 to keep "
+            "a navigation channel open on the eastern side of the harbour.",
+            "The project cost 310 million pounds, of which the national energy fund paid a third.",
+        ],
+    ),
+    "library.txt": (
+        "Carden library reopens after flood repairs",
+        [
+            "Carden public library reopened its doors on Monday, eighteen months after "
+            "floodwater from the River Tamsin ruined its ground floor.",
+            "Head librarian Olufemi Hart said about 9,000 books had to be thrown away, and that "
+            "residents donated more than 4,000 replacements.",
+            "The repaired building has its computers and its children's section on the first "
+            "floor, above the level the water reached in 2022.",
+            "The library is open every day except Sunday, from nine in the morning until seven "
+            "in the evening.",
+        ],
+    ),
+}
+SAME_ANSWERS = [
+    "Who is the chief engineer of the tidal plant?",
+    "How many homes can the tidal plant power?",
+    "Who opposed the tidal project?",
+    "How many books were thrown away at Carden library?",
+    "Which river flooded the library?",
+]
+
+
+def test_answers_over_ingested_pages_match_answers_over_clean_text(
+    news, tmp_path, embedder
+) -> None:
+    from bot.engine import Newsbot
+    from bot.indexing import build_index
+
+    _, settings, _ = news
+    clean = load_settings(corpus_dir=tmp_path / "clean", index_dir=tmp_path / "index")
+    (tmp_path / "clean").mkdir()
+    for name, (title, paragraphs) in CLEAN.items():
+        (tmp_path / "clean" / name).write_text(
+            title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
+        )
+    build_index(clean, embedder=embedder)
+    ingested_bot = Newsbot(settings, embedder=embedder)
+    clean_bot = Newsbot(clean, embedder=embedder)
+    for question in SAME_ANSWERS:
+        ingested, expected = ingested_bot.ask(question), clean_bot.ask(question)
+        assert not expected.abstained, question
+        assert (ingested.answer, ingested.abstained) == (expected.answer, False), question
+
+
 @pytest.mark.parametrize(
     ("options", "holds"),
     [
