@@ -723,7 +723,9 @@ def _report_run(run: IngestRun, settings: Settings, json_output: bool) -> None:
     for outcome in run.outcomes:
         typer.echo(json_line(outcome.to_json()) if json_output else safe(outcome_line(outcome)))
     if run.build_error:
-        raise NewsbotError(f"{run.build_error}; the previous index is still serving")
+        raise NewsbotError(
+            f"{run.build_error}; the index was not updated (the previous one serves)"
+        )
     if run.build is not None:
         for warning in run.build.warnings:
             typer.echo(f"newsbot: warning: {safe(warning)}", err=True)

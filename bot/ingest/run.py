@@ -68,11 +68,13 @@ def _rebuild(
     from bot.indexing import build_index, index_status
 
     if not run.changed:
+        # Nothing new: build only to catch up an index left stale (e.g. by a failed build).
         try:
-            if index_status(settings).up_to_date(settings):
-                return run  # nothing new: no build at all
+            status = index_status(settings)
         except IndexUnusableError:
-            pass
+            status = None
+        if status is None or not status.exists or status.up_to_date(settings):
+            return run
 
     try:
         run.build = build_index(settings, embedder=embedder, progress=progress)
