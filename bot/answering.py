@@ -14,15 +14,19 @@
 5. A question asking what an abbreviation stands for ("What does NCSC stand for?") is
    answered by the candidate sentence that spells it out ("...Cyber Security Centre (NCSC)..."),
    when there is one (`bot/acronyms.py`), with SPELLED_OUT_CONFIDENCE.
-6. Below `min_confidence` the bot abstains, and still cites the closest passages. When the
+6. A year, number, place or role the question names that a sentence's context contradicts
+   or lacks lowers that sentence's probability before the answer is chosen (`bot/checks.py`);
+   the reasons for the chosen one are `Answer.caveats`.
+7. Below `min_confidence` the bot abstains, and still cites the closest passages. When the
    question names something the corpus never mentions ("Did Germany ban Huawei?" over an
    article that names no Germany), the bar is higher: UNKNOWN_NAME_MIN_CONFIDENCE. Such names
-   are listed in `Answer.unknown_names`.
+   are listed in `Answer.unknown_names`; why it abstained is `Answer.abstain_reason`.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -30,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from bot.acronyms import asked_abbreviation, spells_out
+from bot.checks import Context, Expected, check, expected
 from bot.filters import SearchFilter
 from bot.lexical import terms, words
 from bot.names import unknown_names
@@ -160,6 +165,10 @@ class Answer:
     citations: list[Citation]
     # Names in the question that the corpus never mentions (they raise the bar to answer).
     unknown_names: list[str] = field(default_factory=list)
+    # Why there is no answer ("not confident enough: 0.047 < 0.16"); None when answered.
+    abstain_reason: str | None = None
+    # Why the confidence of the answer's sentence was lowered (bot/checks.py).
+    caveats: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """The scripting contract of `newsbot ask --json` (see README)."""
@@ -179,6 +188,7 @@ class Question:
     words: frozenset[str]  # lower-cased words of the question (to spot new names)
     unknown_names: tuple[str, ...]  # names in the question that no indexed text contains
     abbreviation: str | None  # the abbreviation whose meaning it asks for ("NCSC"), if any
+    expected: Expected  # the years, numbers, places and roles it names (bot/checks.py)
 
 
 @dataclass(frozen=True)
@@ -229,13 +239,14 @@ def answer_question(
     """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain."""
     hits = retriever.search(query, mode, candidates, search_filter)
     if not hits:
-        return Answer(query.text, None, True, 0.0, [])
+        return Answer(query.text, None, True, 0.0, [], abstain_reason="no passage matches")
     asked = analyse_question(retriever, query)
     pairs = candidate_features(retriever, asked, hits)
     prior = pairs.features @ PRIOR_WEIGHTS
     reading = read_shortlist(retriever, reader, query, pairs, prior)
     if asked.abbreviation:
         reading = with_spelled_out(retriever, reading, asked.abbreviation, pairs)
+    reading, caveats = with_checks(retriever, reading, asked.expected)
     confidence = reading.confidence
     bar = (
         max(min_confidence, UNKNOWN_NAME_MIN_CONFIDENCE) if asked.unknown_names else min_confidence
@@ -244,6 +255,15 @@ def answer_question(
     passages = passage_order(hits, pairs, prior, reading)
     span = None if abstained else answer_sentences(retriever, reading, min_confidence, passages[0])
     citations = _citations(retriever, passages, top_k, span)
+    best_caveats = list(caveats.get(reading.best, ()))
+    reason = None
+    if abstained:
+        if asked.unknown_names:
+            reason = f"it never mentions {' or '.join(asked.unknown_names)}"
+        else:
+            reason = f"not confident enough: {_below(confidence, bar)}"
+            if best_caveats:
+                reason += f"; {best_caveats[0]}"
     return Answer(
         question=query.text,
         answer=None if span is None else _span_text(retriever, span),
@@ -251,7 +271,57 @@ def answer_question(
         confidence=round(confidence, 4),
         citations=citations,
         unknown_names=list(asked.unknown_names),
+        abstain_reason=reason,
+        caveats=[] if abstained else best_caveats,
     )
+
+
+def _below(confidence: float, threshold: float) -> str:
+    """`0.497 < 0.5`: the confidence cut (not rounded) to 3 decimals, so it never reads as the
+    threshold it fell short of."""
+    shown = math.floor(confidence * 1000) / 1000
+    return f"{shown:.3f} < {threshold:g}"
+
+
+def with_checks(
+    retriever: Retriever, reading: Reading, wanted: Expected
+) -> tuple[Reading, dict[int, tuple[str, ...]]]:
+    """The reading with each shortlisted sentence's probability lowered by the consistency
+    checks (`bot/checks.py`), and the reasons by sentence."""
+    if not wanted:
+        return reading, {}
+    factors = np.ones(len(reading.sentences))
+    reasons: dict[int, tuple[str, ...]] = {}
+    for at, sentence in enumerate(reading.sentences.tolist()):
+        verdict = check(wanted, sentence_context(retriever, sentence))
+        factors[at] = verdict.factor
+        if verdict.reasons:
+            reasons[sentence] = verdict.reasons
+    if not reasons:
+        return reading, {}
+    return (
+        Reading(
+            reading.sentences,
+            reading.logits,
+            reading.probabilities * factors,
+            reading.read_alone * factors,
+        ),
+        reasons,
+    )
+
+
+def sentence_context(retriever: Retriever, sentence: int) -> Context:
+    """A sentence with its neighbours in its article, the article's title, text and date."""
+    data = retriever.data
+    docs = data.sentences["doc"]
+    doc = int(docs[sentence])
+    near = [
+        data.sentence_text(s)
+        for s in (sentence - 1, sentence, sentence + 1)
+        if 0 <= s < len(docs) and int(docs[s]) == doc
+    ]
+    document = data.documents[doc]
+    return Context(" ".join([document.title, *near]), document.text, document.published)
 
 
 def answer_sentences(
@@ -302,7 +372,7 @@ def read_shortlist(
         candidate_text(data.sentence_text(int(s)), previous_sentence(retriever, int(s)))
         for s in chosen
     ]
-    logits = reader.logits(query.text, texts)
+    logits = reader.logits(query.reading, texts)
     scores = blend(logits, chosen_prior)
     return Reading(chosen, logits, reader.probabilities(scores), reader.probabilities(logits))
 
@@ -352,7 +422,7 @@ def previous_sentence(retriever: Retriever, sentence: int) -> str | None:
 
 def analyse_question(retriever: Retriever, query: Query) -> Question:
     """The question's terms with their IDF, its term pairs and what kind of answer it wants."""
-    text = query.text
+    text = query.reading
     return Question(
         query=query,
         weights={term: retriever.idf(term) for term in query.terms},
@@ -363,6 +433,7 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         words=frozenset(words(text)),
         unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),
         abbreviation=asked_abbreviation(text),
+        expected=expected(text),
     )
 
 

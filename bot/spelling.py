@@ -1,0 +1,108 @@
+"""A question as people type it, read the way the corpus spells it.
+
+Three habits cost answers: short forms ("NZ PM" for "New Zealand Prime Minister"), a name a
+letter off ("jacinda arden"), and a missing question mark (the reader was trained on questions
+that end with one). `read_as` returns the question with those fixed, for retrieval, the
+reader and the name checks; what the user typed is still what the answer says was asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.lexical import STOPWORDS, terms
+from bot.names import place_words
+
+# Short forms people type, with what articles write instead (first known one wins). Matched
+# as written in capitals; those that are not English words match in lower case too.
+SHORT_FORMS: dict[str, tuple[str, ...]] = {
+    "NZ": ("New Zealand",),
+    "PM": ("Prime Minister",),
+    "UK": ("United Kingdom", "Britain"),
+    "GB": ("Great Britain", "Britain"),
+    "US": ("United States", "America"),
+    "USA": ("United States", "America"),
+    "EU": ("European Union",),
+    "UN": ("United Nations",),
+    "CEO": ("chief executive",),
+    "MP": ("member of parliament", "lawmaker"),
+    "MPs": ("members of parliament", "lawmakers"),
+    "govt": ("government",),
+    "gov": ("government",),
+    "intl": ("international",),
+}
+_LOWER_CASE_TOO = frozenset({"NZ", "PM", "UK", "EU", "USA", "CEO", "govt", "gov", "intl"})
+_WORD = re.compile(r"[A-Za-z][\w'’-]*")
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_END = re.compile(r"[\s.!?…]*$")
+MIN_TYPO_LENGTH = 5  # shorter words have too many one-letter neighbours
+
+
+def read_as(question: str, known: Mapping[str, int]) -> str:
+    """The question with short forms spelled out, near-miss words corrected to the corpus's
+    spelling, and one question mark at the end. `known`: document frequency by stemmed term."""
+    text = _spell_out(question, known)
+    text = _correct_typos(text, known)
+    return _END.sub("", text) + "?"
+
+
+def _spell_out(text: str, known: Mapping[str, int]) -> str:
+    """Replace a short form the corpus never uses by a long form it does."""
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group()
+        short = word if word in SHORT_FORMS else word.upper()
+        if short not in SHORT_FORMS or (word != short and short not in _LOWER_CASE_TOO):
+            return word
+        if word == "PM" and re.search(r"\d\s*$", text[: match.start()]):
+            return word  # "5 PM"
+        if not terms(short) or _all_known(short, known):
+            return word  # the corpus writes it this way too, or it is a stopword ("US")
+        for long in SHORT_FORMS[short]:
+            if _all_known(long, known):
+                return long
+        return word
+
+    return re.sub(r"\b[A-Za-z]{2,5}s?\b", replace, text)
+
+
+def _all_known(text: str, known: Mapping[str, int]) -> bool:
+    found = terms(text)
+    return bool(found) and all(known.get(t, 0) > 0 for t in found)
+
+
+def _correct_typos(text: str, known: Mapping[str, int]) -> str:
+    """Words the corpus never uses but one letter away from exactly one word it does
+    ("arden" -> "ardern"). Place words are left alone: "germany" is not a typo of "german"."""
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group()
+        lower = word.lower()
+        if len(lower) < MIN_TYPO_LENGTH or lower in STOPWORDS or lower in place_words():
+            return word
+        stems = terms(lower)
+        # A word the stemmer shortens ("fined") is an inflected English word, not a name.
+        if stems != [lower] or known.get(lower, 0) > 0:
+            return word
+        fixes = {
+            edit for edit in _one_letter_edits(lower) if known.get(edit, 0) > 0 and edit != lower
+        }
+        # Only a word that is its own stem can be written back as a word (names usually are).
+        fixes = {f for f in fixes if terms(f) == [f]}
+        if len(fixes) != 1:
+            return word
+        (fixed,) = fixes
+        return fixed.capitalize() if word[:1].isupper() else fixed
+
+    return _WORD.sub(replace, text)
+
+
+def _one_letter_edits(word: str) -> set[str]:
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    return {
+        *(a + b[1:] for a, b in splits if b),
+        *(a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1),
+        *(a + c + b[1:] for a, b in splits if b for c in _LETTERS),
+        *(a + c + b for a, b in splits for c in _LETTERS),
+    }

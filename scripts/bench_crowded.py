@@ -1,0 +1,183 @@
+"""Answer quality in a crowded news corpus, for one reader against another in the same run.
+
+    .venv/bin/python scripts/bench_crowded.py                       # the shipped reader
+    .venv/bin/python scripts/bench_crowded.py --baseline-reader DIR  # ... and another one
+    .venv/bin/python scripts/bench_crowded.py --tune                 # choose the checks' penalties
+
+Question sets, each asked of the index it is about:
+  - seed gold (tests/data/seed_gold.jsonl) over the bundled article alone, and over the bundled
+    article beside the 36 Wikinews articles of tests/data/crowded/corpus ("crowded");
+  - seed dev (tests/data/seed_dev.jsonl) over the bundled article;
+  - crowded dev and crowded test (tests/data/crowded_{dev,test}.jsonl) over the crowded corpus.
+Dev sets are for choosing things; test sets (seed gold, crowded test) only report.
+
+Per set: answer right (of the answerable), unanswerable withheld, false abstentions (of the
+answerable), wrong answers given at confidence >= 0.5 (of all questions), warm p50 latency.
+`--tune` grids the consistency checks' penalties (bot/checks.py) on the dev sets only.
+Writes scripts/results/bench_crowded.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+import benchlib
+import squadlib
+
+from bot import checks, evaluation
+from bot.config import Settings, load_settings
+from bot.engine import Newsbot
+from bot.indexing import build_index
+from bot.reader import MODELS_DIR, Reader, ReaderCard
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+CORPORA = {"bundled": REPO / "corpus", "crowded": DATA / "crowded" / "corpus"}
+SETS = (  # (name, file, corpus, split)
+    ("seed gold", "seed_gold.jsonl", "bundled", "test"),
+    ("seed gold, crowded", "seed_gold.jsonl", "crowded", "test"),
+    ("seed dev", "seed_dev.jsonl", "bundled", "dev"),
+    ("crowded dev", "crowded_dev.jsonl", "crowded", "dev"),
+    ("crowded test", "crowded_test.jsonl", "crowded", "test"),
+)
+CONFIDENT = 0.5
+
+
+def settings_for(corpus: str) -> Settings:
+    root = squadlib.CACHE / "bench-crowded" / corpus
+    settings = load_settings(corpus_dir=CORPORA[corpus], index_dir=root / "index")
+    if not squadlib.index_usable(settings):
+        build_index(settings)
+    return settings
+
+
+def reader_from(directory: Path) -> Reader:
+    return Reader(ReaderCard.load(directory / "reader.json"), directory)
+
+
+def measure(bot: Newsbot, items: list[evaluation.QAItem]) -> dict:
+    results = evaluation.run(items, bot.ask)
+    report = evaluation.report(results)
+    answerable = [r for r in results if r.item.answerable]
+    unanswerable = [r for r in results if not r.item.answerable]
+    confident_wrong = [
+        r for r in results if not r.abstained and not r.correct and r.confidence >= CONFIDENT
+    ]
+    return {
+        "questions": len(results),
+        "answerable": len(answerable),
+        "right": sum(r.correct for r in answerable),
+        "answer_right": report.sentence_accuracy,
+        "unanswerable_withheld": report.abstention_recall,
+        "false_abstention_rate": report.false_abstention_rate,
+        "wrong_at_0.5": len(confident_wrong) / len(results),
+        "latency_p50_ms": report.latency_p50_ms,
+        "withheld": sum(r.abstained for r in unanswerable),
+    }
+
+
+def tune(bots: dict[str, Newsbot]) -> dict:
+    """The penalties that get the most dev questions right (answerable answered right plus
+    unanswerable withheld), the mildest on a tie. Only questions that name a year, number,
+    place or role are affected, so only those are asked."""
+    dev = []
+    for _name, file, corpus, split in SETS:
+        if split == "dev":
+            items = evaluation.load_qa(DATA / file)
+            dev += [(corpus, i) for i in items if checks.expected(i.question)]
+    print(f"tuning on {len(dev)} dev questions that name a year, number, place or role")
+    grid = []
+    for contradicted, lacking, absent in itertools.product(
+        (0.2, 0.35, 0.5, 1.0), (0.6, 0.75, 0.9, 1.0), (0.25, 0.4, 0.6, 1.0)
+    ):
+        checks.CONTRADICTED, checks.LACKING, checks.ABSENT_FROM_ARTICLE = (
+            contradicted,
+            lacking,
+            absent,
+        )
+        score = 0
+        for corpus, item in dev:
+            answer = bots[corpus].ask(item.question)
+            if item.answerable:
+                score += bool(
+                    not answer.abstained and evaluation.contains_answer(answer.answer, item.answers)
+                )
+            else:
+                score += answer.abstained
+        grid.append(
+            {"contradicted": contradicted, "lacking": lacking, "absent": absent, "score": score}
+        )
+    best = max(grid, key=lambda g: (g["score"], g["contradicted"] + g["lacking"] + g["absent"]))
+    print(f"best on dev: {best} (of {len(dev)})")
+    return {"questions": len(dev), "grid": grid, "best": best}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reader", type=Path, default=MODELS_DIR)
+    parser.add_argument("--baseline-reader", type=Path, default=None)
+    parser.add_argument("--tune", action="store_true")
+    args = parser.parse_args()
+
+    settings = {corpus: settings_for(corpus) for corpus in CORPORA}
+    readers = {"reader": reader_from(args.reader)}
+    if args.baseline_reader:
+        readers["baseline reader"] = reader_from(args.baseline_reader)
+    results: dict = {
+        "readers": {
+            k: str(v)
+            for k, v in (("reader", args.reader), ("baseline reader", args.baseline_reader))
+        }
+    }
+    if args.tune:
+        bots = {c: Newsbot(s, reader=readers["reader"]) for c, s in settings.items()}
+        results["tuning"] = tune(bots)
+    rows = []
+    started = time.perf_counter()
+    for label, reader in readers.items():
+        bots = {c: Newsbot(s, reader=reader) for c, s in settings.items()}
+        for name, file, corpus, split in SETS:
+            figures = measure(bots[corpus], evaluation.load_qa(DATA / file))
+            results.setdefault(label, {})[name] = figures
+            rows.append(
+                [
+                    label,
+                    f"{name} ({split})",
+                    f"{figures['right']}/{figures['answerable']} ({figures['answer_right']:.3f})",
+                    figures["unanswerable_withheld"],
+                    figures["false_abstention_rate"],
+                    figures["wrong_at_0.5"],
+                    figures["latency_p50_ms"],
+                ]
+            )
+    benchlib.print_table(
+        [
+            "reader",
+            "set",
+            "answer right",
+            "unanswerable withheld",
+            "false abstentions",
+            "wrong at >= 0.5",
+            "p50 ms",
+        ],
+        rows,
+    )
+    machine = benchlib.machine()
+    print(
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['date']}; "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    results["machine"] = machine
+    path = benchlib.write_results("bench_crowded", results)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

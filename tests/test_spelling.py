@@ -1,0 +1,63 @@
+"""bot/spelling.py: short forms, near-miss names and the question mark, against a small
+vocabulary (no model, no index)."""
+
+from bot.lexical import terms
+from bot.spelling import read_as
+
+ARTICLE = (
+    "On Monday, New Zealand Prime Minister Jacinda Ardern said that her country would "
+    "independently evaluate the threats. Huawei denied the US-led claims. The UK National "
+    "Cyber Security Centre reported to British lawmakers. Huawei was fined in 2019."
+)
+
+
+def known(text: str = ARTICLE) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for term in terms(text):
+        counts[term] = counts.get(term, 0) + 1
+    return counts
+
+
+def test_short_forms_the_corpus_never_uses_are_spelled_out() -> None:
+    assert read_as("what did the NZ PM say", known()) == (
+        "what did the New Zealand Prime Minister say?"
+    )
+    assert read_as("what did the nz pm say?", known()) == (
+        "what did the New Zealand Prime Minister say?"
+    )
+
+
+def test_a_short_form_the_corpus_uses_is_kept() -> None:
+    assert read_as("What did the UK decide?", known()) == "What did the UK decide?"
+    # "US" is a stopword to the index: it is kept as typed, never turned into "us".
+    assert read_as("Why is the US worried?", known()) == "Why is the US worried?"
+
+
+def test_a_short_form_goes_to_the_long_form_the_corpus_has() -> None:
+    assert read_as("What did British MPs get?", known()) == "What did British lawmakers get?"
+
+
+def test_lower_case_us_and_times_are_not_short_forms() -> None:
+    assert read_as("tell us about Huawei", known()) == "tell us about Huawei?"
+    assert read_as("what happened at 5 PM", known()) == "what happened at 5 PM?"
+
+
+def test_a_name_one_letter_off_is_corrected() -> None:
+    assert read_as("what did jacinda arden say", known()) == "what did jacinda ardern say?"
+    assert read_as("Was Huwaei fined?", known()) == "Was Huawei fined?"
+
+
+def test_place_names_and_english_words_are_not_corrected() -> None:
+    # "germany" is a place the corpus does not name, not a typo of a word it has.
+    vocabulary = known(ARTICLE + " German firms.")
+    assert read_as("did germany ban huawei", vocabulary) == "did germany ban huawei?"
+    # An inflected English word is not a name: "fines" is not corrected to "fined".
+    assert read_as("what were the fines", known()) == "what were the fines?"
+
+
+def test_trailing_punctuation_gives_one_question_mark() -> None:
+    vocabulary = known()
+    assert read_as("what is the ncsc", vocabulary) == "what is the ncsc?"
+    assert read_as("what is the ncsc??", vocabulary) == "what is the ncsc?"
+    assert read_as("what is the ncsc ?!", vocabulary) == "what is the ncsc?"
+    assert read_as("what is the ncsc.", vocabulary) == "what is the ncsc?"
