@@ -35,6 +35,7 @@ import numpy as np
 
 from bot.acronyms import asked_abbreviation, spells_out
 from bot.checks import Context, Expected, check, expected
+from bot.filters import SearchFilter
 from bot.lexical import terms, words
 from bot.names import unknown_names
 from bot.query import Query
@@ -233,9 +234,10 @@ def answer_question(
     top_k: int,
     candidates: int,
     min_confidence: float,
+    search_filter: SearchFilter | None = None,
 ) -> Answer:
     """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain."""
-    hits = retriever.search(query, mode, candidates)
+    hits = retriever.search(query, mode, candidates, search_filter)
     if not hits:
         return Answer(query.text, None, True, 0.0, [], abstain_reason="no passage matches")
     asked = analyse_question(retriever, query)

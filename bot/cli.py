@@ -28,8 +28,11 @@ from bot.config import Settings, check_top_k, load_settings
 from bot.errors import ConfigError, NewsbotError, QuestionError
 
 if TYPE_CHECKING:
-    from bot.answering import Answer
+    from bot.answering import Answer, Citation
     from bot.engine import Newsbot
+    from bot.filters import SearchFilter
+    from bot.ingest.pages import Outcome
+    from bot.ingest.run import IngestRun
 
 
 class _Commands(TyperGroup):
@@ -65,6 +68,8 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Build and inspect the index.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+feeds_app = typer.Typer(help="Follow RSS and Atom feeds.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
 
 CorpusOption = Annotated[
     Path | None,
@@ -106,6 +111,35 @@ RetrieverOption = Annotated[
         metavar="NAME",
     ),
 ]
+
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only articles published on or after this day (YYYY-MM-DD).",
+        metavar="DATE",
+        show_default=False,
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option(
+        "--until",
+        help="Only articles published on or before this day (YYYY-MM-DD).",
+        metavar="DATE",
+        show_default=False,
+    ),
+]
+SourceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--source",
+        help="Only articles from this outlet (its name, any case).",
+        metavar="NAME",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, one object per line.")]
 
 
 def _version(value: bool) -> None:
@@ -252,6 +286,9 @@ def ask(
     ] = False,
     top_k: TopKOption = None,
     retriever: RetrieverOption = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    source: SourceOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -259,6 +296,9 @@ def ask(
     with user_errors():
         settings = settings_from(corpus, index, retriever)
         check_top_k(top_k)
+        from bot.filters import search_filter
+
+        limits = search_filter(since, until, source)
         question = " ".join(words)
         if words == ["-"]:
             _lenient_stdin()
@@ -275,7 +315,7 @@ def ask(
             try:
                 if problem := undecodable(text):
                     raise problem
-                answer = bot.ask(text, top_k=top_k)
+                answer = bot.ask(text, top_k=top_k, search_filter=limits)
             except QuestionError as error:  # one bad line must not stop a batch
                 failures += 1
                 echo_error(str(error))
@@ -286,13 +326,14 @@ def ask(
             if json_output:
                 typer.echo(json_line(answer.to_json()))
             else:
-                print_answer(answer, settings.min_confidence)
+                print_answer(answer, settings.min_confidence, limits)
         if failures:
             raise typer.Exit(1)
 
 
 CHAT_COMMANDS = {
     "/sources": "show the full passages of the last answer",
+    "/filter": "since DATE, until DATE, source NAME, or off: which articles to answer from",
     "/help": "show this help",
     "/quit": "leave (or Ctrl-D)",
 }
@@ -343,6 +384,9 @@ def chat(
             "Type a question; /help for commands."
         )
     last: Answer | None = None
+    from bot.filters import SearchFilter, parse_filter_command
+
+    limits = SearchFilter()
     while True:
         try:
             line = input("? " if interactive else "").strip()
@@ -373,15 +417,23 @@ def chat(
             if command == "/help":
                 for name, meaning in CHAT_COMMANDS.items():
                     typer.echo(f"{name:<9} {meaning}")
+                typer.echo("          e.g. /filter since 2019-01-01 source Reuters")
                 typer.echo("Anything else is a question. Ctrl-C cancels the line.")
             elif command == "/sources":
                 if last is None:
                     typer.echo("No answer yet.")
                 else:
                     print_checked_sources(last)
+            elif command == "/filter":
+                limits = parse_filter_command(line[len(line.split()[0]) :], limits)
+                typer.echo(
+                    f"Answering from articles {safe(limits.describe())}."
+                    if limits.active
+                    else "No filter: answering from every article."
+                )
             else:
-                last = bot.ask(line, top_k=top_k)
-                print_answer(last, settings.min_confidence)
+                last = bot.ask(line, top_k=top_k, search_filter=limits)
+                print_answer(last, settings.min_confidence, limits)
         except NewsbotError as error:
             echo_error(str(error))
         except KeyboardInterrupt:  # Ctrl-C while answering: drop that question only
@@ -444,6 +496,16 @@ def telegram(
             metavar="URL",
         ),
     ] = None,
+    refresh: Annotated[
+        str | None,
+        typer.Option(
+            "--refresh",
+            help='Run `feeds update` this often, e.g. "30m" or "2h".',
+            envvar="NEWSBOT_FEEDS_REFRESH",
+            show_default="never",
+            metavar="INTERVAL",
+        ),
+    ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
@@ -458,6 +520,11 @@ def telegram(
             except (OSError, UnicodeDecodeError) as error:
                 raise ConfigError(f"cannot read the token file {token_file}: {error}") from None
         settings = settings_from(corpus, index)
+        if refresh is not None:
+            from bot.config import duration_seconds
+
+            duration_seconds(refresh, "--refresh")
+            settings = settings.replace(feeds_refresh=refresh.strip())
         from bot.telegram.app import run_bot
 
         run_bot(token, settings, base_url=api_base_url)
@@ -516,7 +583,8 @@ def index_status_command(corpus: CorpusOption = None, index: IndexOption = None)
     with user_errors():
         from bot.indexing import index_status
 
-        status = index_status(settings_from(corpus, index))
+        settings = settings_from(corpus, index)
+        status = index_status(settings)
         if not status.exists:
             typer.echo(f"No index at {status.index_dir}; run `newsbot index build`.")
             raise typer.Exit(1)
@@ -539,9 +607,175 @@ def index_status_command(corpus: CorpusOption = None, index: IndexOption = None)
             )
         else:
             typer.echo("corpus unchanged since the build")
+        from bot.indexing.corpus import skipped_files
+
+        with contextlib.suppress(NewsbotError):  # a missing corpus was said above
+            for line in skipped_files(settings.corpus_dir, settings.follow_symlinks):
+                typer.echo(safe(line))
 
 
-def print_answer(answer: Answer, min_confidence: float) -> None:
+@app.command()
+def add(
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Files (.html, .htm, .txt, .md) or http(s) URLs of article pages.",
+            metavar="SOURCE...",
+            show_default=False,
+        ),
+    ],
+    json_output: JsonOption = False,
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Store articles from web pages and files in the corpus, then update the index."""
+    with user_errors():
+        from bot.ingest.run import add_sources
+
+        settings = settings_from(corpus, index)
+        with _LazyProgress() as progress:
+            run = add_sources(settings, sources, progress=progress)
+        _report_run(run, settings, json_output)
+        if any(o.status in ("skipped", "failed") for o in run.outcomes):
+            raise typer.Exit(1)
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's http(s) URL.", show_default=False)],
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Follow an RSS or Atom feed (checked now; `newsbot feeds update` fetches its items)."""
+    with user_errors():
+        from bot.ingest.feeds import check_feed
+        from bot.ingest.run import fetcher_for
+        from bot.ingest.state import SourceState
+
+        settings = settings_from(corpus, index)
+        with fetcher_for(settings) as fetcher:
+            try:
+                title, items = check_feed(fetcher, url.strip())
+            except NewsbotError as error:
+                raise NewsbotError(f"cannot follow {url}: {error}") from None
+        with SourceState(settings.index_dir) as state:
+            new = state.add_feed(url.strip(), title)
+        name = f"{title} ({url})" if title else url
+        verb = "Following" if new else "Already following"
+        typer.echo(
+            safe(f"{verb} {name}: {items} item(s) now; `newsbot feeds update` fetches them.")
+        )
+
+
+@feeds_app.command("list")
+def feeds_list(
+    json_output: JsonOption = False, corpus: CorpusOption = None, index: IndexOption = None
+) -> None:
+    """The feeds followed, with when each was last checked."""
+    with user_errors():
+        from dataclasses import asdict
+
+        from bot.ingest.state import SourceState
+
+        settings = settings_from(corpus, index)
+        with SourceState(settings.index_dir) as state:
+            feeds = state.feeds()
+        for feed in feeds:
+            if json_output:
+                typer.echo(json_line(asdict(feed)))
+                continue
+            checked = f"checked {feed.checked_at}" if feed.checked_at else "never checked"
+            problem = f"; last error: {feed.last_error}" if feed.last_error else ""
+            title = f" {feed.title}" if feed.title else ""
+            typer.echo(safe(f"{feed.url}{title} ({feed.items} item(s), {checked}{problem})"))
+        if not feeds and not json_output:
+            typer.echo("No feeds; add one with `newsbot feeds add URL`.")
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    url: Annotated[str, typer.Argument(help="The feed's URL, as listed.", show_default=False)],
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+) -> None:
+    """Stop following a feed (the articles already stored stay in the corpus)."""
+    with user_errors():
+        from bot.ingest.state import SourceState
+
+        settings = settings_from(corpus, index)
+        with SourceState(settings.index_dir) as state:
+            if not state.remove_feed(url.strip()):
+                raise NewsbotError(f"not following {url}; see `newsbot feeds list`")
+        typer.echo(safe(f"No longer following {url}; its stored articles stay in the corpus."))
+
+
+@feeds_app.command("update")
+def feeds_update(
+    json_output: JsonOption = False, corpus: CorpusOption = None, index: IndexOption = None
+) -> None:
+    """Fetch every feed's new and changed items, store their articles, update the index once."""
+    with user_errors():
+        from bot.ingest.run import update_feeds
+
+        settings = settings_from(corpus, index)
+        with _LazyProgress() as progress:
+            run = update_feeds(settings, progress=progress)
+        _report_run(run, settings, json_output)
+        if not run.outcomes and not json_output:
+            typer.echo("Nothing new.")
+
+
+def outcome_line(outcome: Outcome) -> str:
+    """One line per source: what became of it, where it is stored, what it is."""
+    if outcome.status in ("skipped", "failed"):
+        return f"{outcome.status}: {outcome.input}: {outcome.message}"
+    about = ", ".join(p for p in (outcome.source, outcome.published) if p)
+    title = f'"{outcome.title}"' if outcome.title else ""
+    details = " ".join(p for p in (title, f"({about})" if about else "") if p)
+    note = f"; {outcome.message}" if outcome.message else ""
+    return f"{outcome.status}: {outcome.input} -> {outcome.path} {details}".rstrip() + note
+
+
+def _report_run(run: IngestRun, settings: Settings, json_output: bool) -> None:
+    """Each outcome on stdout (a line, or a JSON object), then the build on stderr."""
+    for outcome in run.outcomes:
+        typer.echo(json_line(outcome.to_json()) if json_output else safe(outcome_line(outcome)))
+    if run.build_error:
+        raise NewsbotError(
+            f"{run.build_error}; the index was not updated (the previous one serves)"
+        )
+    if run.build is not None:
+        for warning in run.build.warnings:
+            typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
+        typer.echo(
+            f"newsbot: indexed {run.build.documents} document(s), {run.build.chunks} chunks "
+            f"in {run.build.seconds:.1f} s -> {safe(str(settings.index_dir))}",
+            err=True,
+        )
+
+
+class _LazyProgress:
+    """A `BuildProgress` that only appears once a build starts (most updates build nothing)."""
+
+    def __init__(self) -> None:
+        self._progress: BuildProgress | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._progress is None:
+            self._progress = BuildProgress()
+        self._progress(stage, done, total)
+
+    def __enter__(self) -> _LazyProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+def print_answer(
+    answer: Answer, min_confidence: float, search_filter: SearchFilter | None = None
+) -> None:
     """The answer sentence (or why there is none), then numbered citations with the answer
     highlighted and the other documents carrying the same passage."""
     from rich.text import Text
@@ -549,9 +783,13 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
     console = _console()
     unknown = safe_line(" or ".join(answer.unknown_names))
     if answer.abstained:
-        reason = safe(
-            answer.abstain_reason
-            or f"not confident enough: {below(answer.confidence, min_confidence)}"
+        reason = (
+            f"no article matches the filter: {safe(search_filter.describe())}"
+            if search_filter is not None and search_filter.active and not answer.citations
+            else safe(
+                answer.abstain_reason
+                or f"not confident enough: {below(answer.confidence, min_confidence)}"
+            )
         )
         console.print(Text.assemble(("The corpus does not say", "bold"), (f" ({reason})", "dim")))
         if answer.citations:
@@ -574,10 +812,17 @@ def print_answer(answer: Answer, min_confidence: float) -> None:
                 style="cyan",
             )
         )
+        if provenance := citation_provenance(citation):
+            console.print(Text(safe(provenance), style="dim"))
         if citation.also_in:
             console.print(Text(safe_line(f"also in: {_copies(citation.also_in)}"), style="dim"))
         text, span = _window(citation.text, citation.highlight, PASSAGE_SHOWN_CHARS)
         console.print(_highlighted(text, span, plain=not console.is_terminal))
+
+
+def citation_provenance(citation: Citation) -> str:
+    """`Outlet, 2019-02-18, https://...`: what is known of where a cited article comes from."""
+    return ", ".join(part for part in (citation.source, citation.published, citation.url) if part)
 
 
 def below(confidence: float, threshold: float) -> str:
@@ -614,6 +859,8 @@ def print_sources(answer: Answer) -> None:
             markup=False,
             highlight=False,
         )
+        if provenance := citation_provenance(citation):
+            console.print(safe(f"    {provenance}"), markup=False, highlight=False)
         for other in citation.also_in:
             console.print(
                 safe_line(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -55,6 +56,10 @@ class Settings:
     # Corpus files that are symbolic links to files outside the corpus directory are skipped
     # with a warning unless this is true (linked directories are never followed).
     follow_symlinks: bool = False
+    # Web pages and feeds: seconds to wait for a server, and how often `newsbot telegram` runs
+    # `feeds update` (e.g. "30m", "2h"; empty: never).
+    fetch_timeout: float = 20.0
+    feeds_refresh: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings)."""
@@ -215,8 +220,31 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("need chunk_sentences >= 1 and 0 <= chunk_overlap < chunk_sentences")
     if settings.top_k < 1 or settings.candidates < settings.top_k:
         raise ConfigError("need top_k >= 1 and candidates >= top_k")
+    if not (math.isfinite(settings.fetch_timeout) and 0 < settings.fetch_timeout <= 600):
+        raise ConfigError(
+            f"setting 'fetch_timeout' must be between 0 and 600 seconds, got {settings.fetch_timeout}"
+        )
+    if settings.feeds_refresh:
+        duration_seconds(settings.feeds_refresh, "setting 'feeds_refresh'")
     if settings.user_questions_per_minute < 0:
         raise ConfigError("user_questions_per_minute must be >= 0 (0 means no limit)")
+
+
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+MIN_REFRESH_SECONDS = 60
+
+
+def duration_seconds(text: str, what: str = "the interval") -> int:
+    """Seconds in "30m", "2h", "1h30m" or "90s"; `ConfigError` for anything else or under a
+    minute (feeds are not polled more often than that)."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if not text.strip() or not match or not any(match.groups()):
+        raise ConfigError(f'{what} must be a duration such as "30m", "2h" or "1h30m", got {text!r}')
+    hours, minutes, seconds = (int(group or 0) for group in match.groups())
+    total = hours * 3600 + minutes * 60 + seconds
+    if total < MIN_REFRESH_SECONDS:
+        raise ConfigError(f"{what} must be at least a minute, got {text!r}")
+    return total
 
 
 def _bool(raw: Any) -> bool:

@@ -13,6 +13,7 @@ from bot.citations import checked_citations
 from bot.config import Settings
 from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
+from bot.filters import SearchFilter
 from bot.indexing import Progress, build_index, corpus_changes, store
 from bot.indexing.store import DocumentRecord, IndexData
 from bot.lexical import terms
@@ -141,9 +142,15 @@ class Newsbot:
         )
 
     def ask(
-        self, question: str, *, top_k: int | None = None, retriever: str | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        retriever: str | None = None,
+        search_filter: SearchFilter | None = None,
     ) -> Answer:
-        """Answer one question from one consistent index."""
+        """Answer one question from one consistent index, from the documents that pass
+        `search_filter` (all of them without one)."""
         question = validate_question(question, self.settings.max_question_chars)
         self.reload_if_rebuilt()
         current = self._retriever  # one snapshot for the whole question
@@ -157,6 +164,7 @@ class Newsbot:
             top_k=top_k or self.settings.top_k,
             candidates=max(self.settings.candidates, top_k or 0),
             min_confidence=self.settings.min_confidence,
+            search_filter=search_filter,
         )
         return checked_citations(answer)
 

@@ -42,3 +42,67 @@ class SearchFilter:
         if self.source:
             parts.append(f"source {self.source}")
         return ", ".join(parts)
+
+
+def search_filter(
+    since: str | None = None, until: str | None = None, source: str | None = None
+) -> SearchFilter:
+    """A filter from the text of `--since`, `--until` and `--source`; `ConfigError` (one line)
+    for a date that is not YYYY-MM-DD or a range that ends before it starts."""
+    from bot.errors import ConfigError
+
+    days: list[date | None] = []
+    for name, text in (("since", since), ("until", until)):
+        if text is None or not text.strip():
+            days.append(None)
+            continue
+        try:
+            days.append(date.fromisoformat(text.strip()))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be a date as YYYY-MM-DD, e.g. 2019-02-18, got {text!r}"
+            ) from None
+    first, last = days
+    if first and last and last < first:
+        raise ConfigError(f"until ({last}) is before since ({first}); nothing could match")
+    outlet = " ".join((source or "").split()) or None
+    return SearchFilter(first, last, outlet)
+
+
+FILTER_WORDS = ("since", "until", "source")
+FILTER_HELP = (
+    "since YYYY-MM-DD, until YYYY-MM-DD, source NAME (any of them), "
+    "or off to clear; alone it shows the filter"
+)
+
+
+def parse_filter_command(arguments: str, current: SearchFilter) -> SearchFilter:
+    """The filter after a `/filter ...` command: `since 2019-01-01 source Financial Times`
+    sets those bounds (the others are kept), `off` clears all; `ConfigError` for anything else."""
+    from bot.errors import ConfigError
+
+    words = arguments.split()
+    if not words:
+        return current
+    if len(words) == 1 and words[0].lower() in ("off", "clear", "none"):
+        return SearchFilter()
+    values: dict[str, list[str]] = {}
+    key = None
+    for word in words:
+        if word.lower() in FILTER_WORDS:
+            key = word.lower()
+            values[key] = []
+        elif key is None:
+            raise ConfigError(f"unknown filter {word!r}; use {FILTER_HELP}")
+        else:
+            values[key].append(word)
+    for name, parts in values.items():
+        if not parts:
+            raise ConfigError(f"{name} needs a value; use {FILTER_HELP}")
+    merged = {
+        "since": current.since.isoformat() if current.since else None,
+        "until": current.until.isoformat() if current.until else None,
+        "source": current.source,
+    }
+    merged.update({name: " ".join(parts) for name, parts in values.items()})
+    return search_filter(merged["since"], merged["until"], merged["source"])

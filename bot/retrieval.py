@@ -8,6 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
+from bot.filters import SearchFilter
 from bot.indexing.store import IndexData
 from bot.lexical import terms
 from bot.query import Query
@@ -17,6 +18,10 @@ RRF_K = 60  # the constant of reciprocal-rank fusion (Cormack et al., 2009)
 _POOL = 100  # how deep each list goes before fusion
 RARE_TERM_CHUNKS = 3  # a question term found in at most this many passages is a rare one
 DENSE_WEIGHT = 0.7  # share of the cosine in the normalised hybrid score
+# A filtered search on an HNSW index scores the allowed chunks exactly up to this many (the
+# graph walk can miss the few allowed ones); beyond, it walks the graph through a selector.
+EXACT_FILTERED_CHUNKS = 20_000
+_FILTERS_CACHED = 32
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,7 @@ class Retriever:
         }
         self._chunk_count = data.chunk_count
         self._sentence_terms: dict[int, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._allowed: dict[SearchFilter, np.ndarray] = {}
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term over chunks (BM25's formula)."""
@@ -78,14 +84,41 @@ class Retriever:
             self._sentence_terms[sentence] = found
         return found
 
-    def search(self, query: Query, mode: str, k: int) -> list[Hit]:
-        """The top `k` chunks for the question under `mode` (dense, bm25 or hybrid)."""
-        k = min(k, self.data.chunk_count)
-        pool = min(max(k, _POOL), self.data.chunk_count)
+    def allowed_chunks(self, search_filter: SearchFilter) -> np.ndarray:
+        """The sorted ids of the chunks whose document passes `search_filter`."""
+        found = self._allowed.get(search_filter)
+        if found is None:
+            keep = np.array(
+                [search_filter.matches(d.published, d.source) for d in self.data.documents],
+                dtype=bool,
+            )
+            found = np.flatnonzero(keep[np.asarray(self.data.chunks["doc"])]).astype(np.int64)
+            if len(self._allowed) >= _FILTERS_CACHED:
+                self._allowed.pop(next(iter(self._allowed)))
+            self._allowed[search_filter] = found
+        return found
+
+    def search(
+        self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
+    ) -> list[Hit]:
+        """The top `k` chunks for the question under `mode` (dense, bm25 or hybrid), among the
+        chunks of documents that pass `search_filter` (all of them without one)."""
+        allowed = None
+        if search_filter is not None and search_filter.active:
+            allowed = self.allowed_chunks(search_filter)
+            if not len(allowed):
+                return []
+        eligible = self.data.chunk_count if allowed is None else len(allowed)
+        k = min(k, eligible)
+        pool = min(max(k, _POOL), eligible)
         query_vector = query.vector
-        dense = self._dense(query_vector, pool)
+        dense = self._dense(query_vector, pool, allowed)
         question_terms = list(query.terms)
         lexical = self._bm25(question_terms)
+        if allowed is not None:
+            mask = np.zeros(len(lexical), dtype=bool)
+            mask[allowed] = True
+            lexical = np.where(mask, lexical, np.float32(0))
         top_lexical = self._top_lexical(lexical, pool)
         cosines = dict(dense)
         missing = [chunk for chunk, _ in top_lexical if chunk not in cosines]
@@ -132,12 +165,31 @@ class Retriever:
             return None
         column = self._columns[term]
         chunks = self._column_chunks[self._column_starts[column] : self._column_starts[column + 1]]
-        return int(chunks[np.argmax(lexical[chunks])])
+        best = int(chunks[np.argmax(lexical[chunks])])
+        return best if lexical[best] > 0 else None  # (a filter may have left none of them)
 
-    def _dense(self, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        scores, ids = self.data.chunk_vectors.search(
-            query_vector.reshape(1, -1).astype(np.float32), k
-        )
+    def _dense(
+        self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        import faiss
+
+        vectors = self.data.chunk_vectors
+        question = query_vector.reshape(1, -1).astype(np.float32)
+        if allowed is None:
+            scores, ids = vectors.search(question, k)
+        elif isinstance(vectors, faiss.IndexHNSW) and len(allowed) <= EXACT_FILTERED_CHUNKS:
+            cosines = vectors.reconstruct_batch(allowed) @ question[0]
+            order = np.argsort(-cosines, kind="stable")[:k]
+            return [(int(allowed[i]), float(cosines[i])) for i in order]
+        else:
+            selector = faiss.IDSelectorBatch(allowed)
+            if isinstance(vectors, faiss.IndexHNSW):
+                params = faiss.SearchParametersHNSW(
+                    sel=selector, efSearch=max(vectors.hnsw.efSearch, 2 * k)
+                )
+            else:
+                params = faiss.SearchParameters(sel=selector)
+            scores, ids = vectors.search(question, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def _bm25(self, query_terms: list[str]) -> np.ndarray:

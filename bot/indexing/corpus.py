@@ -22,6 +22,18 @@ FRONT_MATTER_KEYS = ("title", "source", "url", "published")
 _FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
 _HEADLINE_MAX_CHARS = 200
 UNREADABLE = "unreadable"  # what `file_hashes` records for a file it cannot read
+WEB_PAGE_SUFFIXES = (".html", ".htm")
+_HTML_START = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
+_HTML_ROOT = re.compile(rb"<(?:html|head|body)\b[^>]*>", re.I)
+
+
+def looks_like_html(raw: bytes) -> bool:
+    """Whether `raw` is an HTML document: it starts as one, or has <html>, <head> or <body> in
+    its first 4 KB (a Markdown article with a few inline tags is not one)."""
+    head = raw[:4096]
+    return bool(_HTML_START.match(head) or _HTML_ROOT.search(head))
 
 
 @dataclass(frozen=True)
@@ -92,13 +104,32 @@ def scan_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> CorpusScan:
                 continue
             if not path.is_file():
                 continue  # sockets, fifos, devices
-            if path.suffix.lower() in SUPPORTED_SUFFIXES:
+            if path.suffix.lower() in SUPPORTED_SUFFIXES and not _holds_html(path):
                 scan.supported.append(path)
+            elif (
+                path.suffix.lower() in SUPPORTED_SUFFIXES
+                or path.suffix.lower() in WEB_PAGE_SUFFIXES
+            ):
+                # Indexed raw, a page would answer with tags; its article is stored by `add`.
+                name = _relative(corpus_dir, path)
+                what = "a web page" if path.suffix.lower() in WEB_PAGE_SUFFIXES else "it holds HTML"
+                scan.warnings.append(
+                    f"skipped {name}: {what}; store its article with `newsbot add {path}`"
+                )
             else:
                 scan.skipped.append(path)
     scan.supported.sort()
     scan.skipped.sort()
     return scan
+
+
+def _holds_html(path: Path) -> bool:
+    """Whether a .txt or .md file is in fact a web page (the build reports one it cannot read)."""
+    try:
+        with path.open("rb") as handle:
+            return looks_like_html(handle.read(4096))
+    except OSError:
+        return False
 
 
 def _link_allowed(path: Path, root: Path, follow: bool, scan: CorpusScan, corpus_dir: Path) -> bool:
@@ -122,6 +153,25 @@ def _link_allowed(path: Path, root: Path, follow: bool, scan: CorpusScan, corpus
         )
         return False
     return True
+
+
+def skipped_files(corpus_dir: Path, follow_symlinks: bool = False) -> list[str]:
+    """One line per file a build leaves out, saying why (`newsbot index status` lists them)."""
+    scan = scan_corpus(corpus_dir, follow_symlinks)
+    lines = list(scan.warnings)
+    lines += [
+        f"skipped {_relative(corpus_dir, p)}: only {', '.join(SUPPORTED_SUFFIXES)} files are read"
+        for p in scan.skipped
+    ]
+    for path in scan.supported:
+        try:
+            if _is_empty_article(path.read_bytes()):
+                lines.append(
+                    f"skipped {_relative(corpus_dir, path)}: it is empty (no text to index)"
+                )
+        except OSError as error:
+            lines.append(f"cannot read {_relative(corpus_dir, path)}: {_reason(error)}")
+    return lines
 
 
 def corpus_files(corpus_dir: Path, follow_symlinks: bool = False) -> tuple[list[Path], list[Path]]:

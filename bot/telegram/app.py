@@ -43,6 +43,7 @@ from bot.citations import passages_hold, recorded_passages
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.filters import SearchFilter, parse_filter_command
 from bot.telegram.deadline import AnswerTimeout, abandon_answers, answer_in_thread
 from bot.telegram.format import render_answer, render_sources
 from bot.telegram.limits import (
@@ -62,6 +63,7 @@ from bot.telegram.messages import (
     strip_mentions,
     typing,
 )
+from bot.telegram.refresh import schedule_refresh
 from bot.telegram.sources import ALL, SourcesStore
 from bot.telegram.sources import FILE_NAME as SOURCES_FILE
 from bot.telegram.state import STATE_KEY, BotState, current_examples, state_of
@@ -75,6 +77,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 COMMANDS = [
     BotCommand("ask", "Ask a question about the news articles"),
     BotCommand("about", "What is indexed"),
+    BotCommand("filter", "Answer only from articles of some dates or an outlet"),
     BotCommand("help", "How to ask"),
     BotCommand("start", "Introduction and example questions"),
 ]
@@ -96,6 +99,7 @@ SLOW_DOWN = (
     "Please try again in {seconds} s."
 )
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+FILTER_KEY = "search_filter"  # in chat_data: the chat's /filter (kept while the bot runs)
 
 
 async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -143,6 +147,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         "<b>Commands</b>\n"
         "/ask QUESTION: answer a question (works everywhere)\n"
         "/about: what is indexed\n"
+        "/filter since YYYY-MM-DD until YYYY-MM-DD source NAME: answer in this chat only from "
+        "those articles (any of the three); <code>/filter off</code> clears it, "
+        "<code>/filter</code> shows it\n"
         "/start: introduction and example questions\n"
         "/help: this message\n\n"
         "<b>Asking</b>\n"
@@ -151,6 +158,22 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         f"In any chat, type <code>@{username} your question</code> for inline answers.\n\n"
         "Every answer is a sentence copied from an article, with numbered citations; "
         "the Sources button shows the full passages."
+    )
+
+
+async def filter_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set, show or clear the chat's filter (dates, outlet) for the questions that follow."""
+    current = context.chat_data.get(FILTER_KEY, SearchFilter())
+    try:
+        chosen = parse_filter_command(" ".join(context.args or []), current)
+    except ConfigError as error:
+        await update.effective_message.reply_text(html.escape(f"Sorry: {error}"))
+        return
+    context.chat_data[FILTER_KEY] = chosen
+    await update.effective_message.reply_text(
+        f"Answering from articles {html.escape(chosen.describe())}. <code>/filter off</code> clears it."
+        if chosen.active
+        else "No filter: answering from every article."
     )
 
 
@@ -219,7 +242,9 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
         return
     try:
         async with typing(message):
-            answer = await answer_in_thread(state.bot.ask, question)
+            answer = await answer_in_thread(
+                state.bot.ask, question, search_filter=context.chat_data.get(FILTER_KEY)
+            )
     except QuestionError as error:
         await message.reply_text(html.escape(f"Sorry: {error}"))
         return
@@ -443,6 +468,7 @@ def build_application(
     application.add_handler(CommandHandler("start", start, filters=NEW_MESSAGES))
     application.add_handler(CommandHandler("help", help_command, filters=NEW_MESSAGES))
     application.add_handler(CommandHandler("about", about, filters=NEW_MESSAGES))
+    application.add_handler(CommandHandler("filter", filter_command, filters=NEW_MESSAGES))
     application.add_handler(CommandHandler("ask", ask_command, filters=NEW_MESSAGES))
     text = NEW_MESSAGES & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_question))
@@ -455,6 +481,7 @@ def build_application(
     application.add_handler(CallbackQueryHandler(show_sources, pattern=f"^{SOURCES}:"))
     application.add_handler(InlineQueryHandler(inline_answer))
     application.add_error_handler(on_error)
+    schedule_refresh(application, settings)
     return application
 
 

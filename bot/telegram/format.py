@@ -89,8 +89,8 @@ def _split_safely(blocks: Callable[[bool], list[str]]) -> list[str]:
 
 
 def citation_heading(citation: Citation, link: bool = True) -> str:
-    """`[1] Title, paragraph 3`, the title linked to the article when it has a web address
-    (not when the address is absurdly long)."""
+    """`[1] Title (Outlet, 2019-02-18), paragraph 3`, the outlet and date when known, the title
+    linked to the article when it has a web address (not when the address is absurdly long)."""
     title = f"<b>{html.escape(citation.title)}</b>"
     if (
         link
@@ -98,7 +98,8 @@ def citation_heading(citation: Citation, link: bool = True) -> str:
         and len(citation.url) <= MAX_LINK_CHARS
     ):
         title = f'<a href="{html.escape(citation.url, quote=True)}">{title}</a>'
-    source = f" ({html.escape(citation.source)})" if citation.source else ""
+    known = ", ".join(part for part in (citation.source, citation.published) if part)
+    source = f" ({html.escape(known)})" if known else ""
     return f"[{citation.rank}] {title}{source}, paragraph {citation.paragraph}"
 
 

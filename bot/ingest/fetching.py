@@ -1,0 +1,143 @@
+"""Fetching pages and feeds politely: a timeout, a User-Agent, conditional GET, a size cap and
+at most a few requests to one host at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.errors import NewsbotError
+
+USER_AGENT = "newsbot/0.1 (offline news question answering; fetches articles a user asked for)"
+TIMEOUT_SECONDS = 20.0
+MAX_PAGE_BYTES = 5_000_000  # a news page is rarely above 1 MB; larger ones are not read
+PER_HOST = 2  # requests in flight to one host at once
+MAX_REDIRECTS = 5
+
+
+class FetchError(NewsbotError):
+    """A URL could not be fetched; the message says why, in a few words."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One response: `content` is empty when the server said 304 Not Modified."""
+
+    url: str  # after redirects
+    not_modified: bool
+    content: bytes
+    content_type: str  # e.g. text/html, lower case, no parameters
+    charset: str | None
+    etag: str | None
+    last_modified: str | None
+
+
+def is_url(text: str) -> bool:
+    """Whether `text` is an http(s) URL with a host."""
+    parts = urlsplit(text.strip())
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+class Fetcher:
+    """A shared HTTP client; safe to use from several threads."""
+
+    def __init__(
+        self,
+        timeout: float = TIMEOUT_SECONDS,
+        max_bytes: int = MAX_PAGE_BYTES,
+        per_host: int = PER_HOST,
+    ) -> None:
+        self.timeout = timeout
+        self.max_bytes = max_bytes
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self._per_host = per_host
+        self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
+            lambda: threading.BoundedSemaphore(self._per_host)
+        )
+        self._hosts_lock = threading.Lock()
+
+    def get(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
+    ) -> Fetched:
+        """GET `url` (conditionally, given a previous ETag or Last-Modified); `FetchError`
+        for a network error, a timeout, an HTTP error status or a body over the size cap."""
+        if not is_url(url):
+            raise FetchError(f"not an http(s) URL: {url}")
+        headers = {"Accept": accept}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        with self._host_slot(url):
+            try:
+                with self._client.stream("GET", url, headers=headers) as response:
+                    return self._read(response)
+            except httpx.TimeoutException:
+                raise FetchError(f"timed out after {self.timeout:g} s") from None
+            except httpx.TooManyRedirects:
+                raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
+            except (httpx.HTTPError, UnicodeError, ValueError) as error:
+                raise FetchError(_network_reason(error)) from None
+
+    def _read(self, response: httpx.Response) -> Fetched:
+        kind, _, _ = response.headers.get("content-type", "").partition(";")
+        common = {
+            "url": str(response.url),
+            "content_type": kind.strip().lower(),
+            "charset": response.charset_encoding,
+            "etag": response.headers.get("etag"),
+            "last_modified": response.headers.get("last-modified"),
+        }
+        if response.status_code == 304:
+            return Fetched(not_modified=True, content=b"", **common)
+        if response.status_code >= 400:
+            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(self._too_large())
+        body = bytearray()
+        for block in response.iter_bytes():
+            body += block
+            if len(body) > self.max_bytes:
+                raise FetchError(self._too_large())
+        return Fetched(not_modified=False, content=bytes(body), **common)
+
+    def _too_large(self) -> str:
+        return f"larger than {self.max_bytes // 1_000_000} MB, the most newsbot reads of a page"
+
+    def _host_slot(self, url: str) -> threading.BoundedSemaphore:
+        with self._hosts_lock:
+            return self._hosts[(urlsplit(url).hostname or "").lower()]
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _network_reason(error: Exception) -> str:
+    """A few words for a network failure (no traceback, no library jargon)."""
+    if isinstance(error, httpx.ConnectError):
+        return "could not connect"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "the server broke off the response"
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text[:200]

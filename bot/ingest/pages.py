@@ -1,0 +1,207 @@
+"""One source (a file or an article URL) in, one stored article out.
+
+An article is stored in the corpus as Markdown with front matter (title, source, author,
+published, url) followed by its extracted text: that file is what gets indexed and cited. The
+same URL, or the same text, is one document: a URL already stored is rewritten in place when
+its page changed, and a text already stored under another name is not stored again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot.errors import CorpusError
+from bot.indexing.corpus import looks_like_html
+from bot.ingest.extract import Article, decode_html, extract_article, one_line
+from bot.ingest.fetching import Fetched, Fetcher, FetchError, is_url
+from bot.ingest.state import SourceState
+
+STATUSES = ("added", "updated", "unchanged", "skipped", "failed")
+FILE_SUFFIXES = (".html", ".htm", ".txt", ".md")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+MIN_ARTICLE_CHARS = 80  # less extracted text than this is a page with no article
+WEB_FOLDER = "web"  # corpus/web/<host>/...: articles from URLs
+FILES_FOLDER = "files"  # corpus/files/...: articles from local files with no URL
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one source: the `--json` object of `newsbot add` and `feeds update`."""
+
+    input: str
+    status: str  # one of STATUSES
+    path: str = ""  # the stored file
+    title: str = ""
+    source: str = ""  # the outlet
+    published: str = ""  # ISO date or ''
+    url: str = ""
+    message: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class Skipped(Exception):
+    """The source was read but holds no article newsbot can store; the message says why."""
+
+
+def read_file(path: Path) -> Article:
+    """The article in a local `.html`, `.htm`, `.txt` or `.md` file; a text file holding HTML
+    is read as HTML. `CorpusError` if it cannot be read, `Skipped` if it is not an article."""
+    if path.suffix.lower() not in FILE_SUFFIXES:
+        raise Skipped(f"only {', '.join(FILE_SUFFIXES)} files are read")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise CorpusError("no such file") from None
+    except IsADirectoryError:
+        raise CorpusError("a directory, not a file") from None
+    except OSError as error:
+        raise CorpusError((error.strerror or type(error).__name__).lower()) from None
+    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise Skipped("a binary file, not text")
+    if path.suffix.lower() in (".html", ".htm") or looks_like_html(raw):
+        return extract_article(decode_html(raw))
+    from bot.indexing.corpus import parse_document
+
+    try:
+        document = parse_document(path.parent, path, raw)
+    except CorpusError as error:
+        raise Skipped(str(error).replace(f"corpus file {path.name} ", "it ")) from None
+    return Article(
+        text=document.text[document.body_start :].strip(),
+        title=one_line(document.title),
+        source=one_line(document.source),
+        published=document.published[:10],
+        url=document.url,
+    )
+
+
+def read_page(fetched: Fetched) -> Article:
+    """The article of a fetched page; `Skipped` if it is not HTML."""
+    is_html = fetched.content_type in HTML_TYPES or (
+        fetched.content_type in ("", "text/plain", "application/octet-stream")
+        and looks_like_html(fetched.content)
+    )
+    if not is_html:
+        kind = fetched.content_type or "unknown content type"
+        raise Skipped(f"not an HTML page ({kind})")
+    return extract_article(decode_html(fetched.content, fetched.charset), fetched.url)
+
+
+def render(article: Article) -> str:
+    """The stored file: front matter, a blank line, the text."""
+    fields = {
+        "title": article.title,
+        "source": article.source,
+        "author": article.author,
+        "published": article.published,
+        "url": article.url,
+    }
+    head = "\n".join(f"{key}: {one_line(value)}" for key, value in fields.items() if value)
+    return f"---\n{head}\n---\n\n{article.text.strip()}\n"
+
+
+def text_digest(text: str) -> str:
+    """The identity of an article's text: its words, whatever the spacing."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def store(corpus_dir: Path, state: SourceState, article: Article, source: str) -> Outcome:
+    """Write `article` into the corpus unless the same URL or text is stored already as it is."""
+    if len(article.text) < MIN_ARTICLE_CHARS:
+        return _outcome(source, "skipped", article, message="no article text found on the page")
+    digest = text_digest(article.text)
+    relative = (state.article_by_url(article.url) if article.url else None) or _new_name(
+        article, digest
+    )
+    target = corpus_dir / relative
+    if not target.exists():
+        for other in state.articles_by_text(digest):
+            if (corpus_dir / other).is_file():
+                return _outcome(
+                    source, "unchanged", article, other, f"the same text is stored as {other}"
+                )
+    content = render(article)
+    before = _read_text(target)
+    if before == content:
+        state.remember_article(relative, article.url, digest)
+        return _outcome(source, "unchanged", article, relative)
+    _write_atomically(target, content)
+    state.remember_article(relative, article.url, digest)
+    return _outcome(source, "updated" if before is not None else "added", article, relative)
+
+
+def add_source(corpus_dir: Path, state: SourceState, fetcher: Fetcher, source: str) -> Outcome:
+    """Fetch or read one source and store its article; never raises for a bad source."""
+    try:
+        if is_url(source):
+            article = read_page(fetcher.get(source))
+            if not article.url:
+                article = replace(article, url=source)
+        else:
+            article = read_file(Path(source).expanduser())
+    except (FetchError, CorpusError) as error:
+        return Outcome(source, "failed", message=str(error))
+    except Skipped as why:
+        return Outcome(source, "skipped", message=str(why))
+    return store(corpus_dir, state, article, source)
+
+
+def _outcome(
+    source: str, status: str, article: Article, path: str = "", message: str = ""
+) -> Outcome:
+    return Outcome(
+        source,
+        status,
+        path,
+        article.title,
+        article.source,
+        article.published,
+        article.url,
+        message,
+    )
+
+
+def _new_name(article: Article, digest: str) -> str:
+    """web/<host>/<slug>-<hash>.md for an article with a URL, files/<slug>-<hash>.md otherwise;
+    the hash (of the URL, else of the text) keeps names apart."""
+    if article.url:
+        parts = urlsplit(article.url)
+        host = _slug((parts.hostname or "unknown").removeprefix("www."), 60) or "unknown"
+        stem = _slug(Path(parts.path).stem or parts.path, 60) or _slug(article.title, 60)
+        key = hashlib.sha256(article.url.encode("utf-8")).hexdigest()[:8]
+        return f"{WEB_FOLDER}/{host}/{stem or 'article'}-{key}.md"
+    stem = _slug(article.title, 60) or "article"
+    return f"{FILES_FOLDER}/{stem}-{digest[:8]}.md"
+
+
+def _slug(text: str, limit: int) -> str:
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return "-".join(words)[:limit].strip("-")
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    """Write via a temporary file and a rename: a reader (or a build) sees old or new, whole."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".newsbot-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

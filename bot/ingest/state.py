@@ -1,0 +1,194 @@
+"""What ingestion remembers, in SQLite next to the index (`sources.sqlite3`): the articles it
+stored (by URL and by text), the feeds followed, and each feed item fetched."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.errors import NewsbotError
+
+FILE_NAME = "sources.sqlite3"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS articles (
+    path TEXT PRIMARY KEY,          -- relative to the corpus directory
+    url TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
+CREATE INDEX IF NOT EXISTS articles_text ON articles (text_sha256);
+CREATE TABLE IF NOT EXISTS feeds (
+    url TEXT PRIMARY KEY,
+    title TEXT NOT NULL DEFAULT '',
+    etag TEXT,
+    last_modified TEXT,
+    added_at TEXT NOT NULL,
+    checked_at TEXT,
+    last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS items (
+    feed_url TEXT NOT NULL,
+    link TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,      -- of the feed entry: a new one means the item changed
+    etag TEXT,
+    last_modified TEXT,
+    path TEXT NOT NULL DEFAULT '',
+    fetched_at TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (feed_url, link)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Feed:
+    url: str
+    title: str
+    etag: str | None
+    last_modified: str | None
+    added_at: str
+    checked_at: str | None
+    last_error: str
+    items: int
+
+
+@dataclass(frozen=True)
+class Item:
+    link: str
+    fingerprint: str
+    etag: str | None
+    last_modified: str | None
+    path: str
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class SourceState:
+    """The SQLite file; one connection, serialised by a lock (used from worker threads)."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.path = index_dir / FILE_NAME
+        try:
+            index_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as error:
+            raise NewsbotError(f"cannot open {self.path}: {error}") from None
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> SourceState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    # Articles
+    def article_by_url(self, url: str) -> str | None:
+        rows = self._run("SELECT path FROM articles WHERE url = ? ORDER BY stored_at", (url,))
+        return rows[0][0] if rows else None
+
+    def articles_by_text(self, text_sha256: str) -> list[str]:
+        rows = self._run("SELECT path FROM articles WHERE text_sha256 = ?", (text_sha256,))
+        return [row[0] for row in rows]
+
+    def remember_article(self, path: str, url: str, text_sha256: str) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?)", (path, url, text_sha256, now())
+        )
+
+    # Feeds
+    def add_feed(self, url: str, title: str) -> bool:
+        """Follow a feed; False if it was followed already (its title is refreshed)."""
+        with self._lock:
+            known = self._db.execute("SELECT 1 FROM feeds WHERE url = ?", (url,)).fetchone()
+            if known:
+                self._db.execute("UPDATE feeds SET title = ? WHERE url = ?", (title, url))
+                return False
+            self._db.execute(
+                "INSERT INTO feeds (url, title, added_at) VALUES (?, ?, ?)", (url, title, now())
+            )
+            return True
+
+    def remove_feed(self, url: str) -> bool:
+        with self._lock:
+            removed = self._db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount
+            self._db.execute("DELETE FROM items WHERE feed_url = ?", (url,))
+        return bool(removed)
+
+    def feeds(self) -> list[Feed]:
+        rows = self._run(
+            "SELECT f.url, f.title, f.etag, f.last_modified, f.added_at, f.checked_at,"
+            " f.last_error, (SELECT COUNT(*) FROM items i WHERE i.feed_url = f.url)"
+            " FROM feeds f ORDER BY f.rowid"
+        )
+        return [Feed(*row) for row in rows]
+
+    def feed_checked(
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        error: str = "",
+    ) -> None:
+        """Record a fetch of the feed: its validators on success, the error otherwise."""
+        if error:
+            self._run(
+                "UPDATE feeds SET checked_at = ?, last_error = ? WHERE url = ?", (now(), error, url)
+            )
+            return
+        self._run(
+            "UPDATE feeds SET checked_at = ?, last_error = '', etag = ?, last_modified = ?,"
+            " title = COALESCE(NULLIF(?, ''), title) WHERE url = ?",
+            (now(), etag, last_modified, title or "", url),
+        )
+
+    # Feed items
+    def item(self, feed_url: str, link: str) -> Item | None:
+        rows = self._run(
+            "SELECT link, fingerprint, etag, last_modified, path FROM items"
+            " WHERE feed_url = ? AND link = ?",
+            (feed_url, link),
+        )
+        return Item(*rows[0]) if rows else None
+
+    def remember_item(
+        self,
+        feed_url: str,
+        link: str,
+        fingerprint: str,
+        etag: str | None,
+        last_modified: str | None,
+        path: str,
+    ) -> None:
+        self._run(
+            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_url, link) DO"
+            " UPDATE SET fingerprint = excluded.fingerprint, etag = excluded.etag,"
+            " last_modified = excluded.last_modified, path = excluded.path,"
+            " fetched_at = excluded.fetched_at",
+            (feed_url, link, fingerprint, etag, last_modified, path, now(), now()),
+        )
+
+    def recent_items(self, feed_url: str, since: str) -> list[Item]:
+        """The feed's items stored as articles and first seen at `since` or later."""
+        rows = self._run(
+            "SELECT link, fingerprint, etag, last_modified, path FROM items"
+            " WHERE feed_url = ? AND path != '' AND first_seen >= ? ORDER BY link",
+            (feed_url, since),
+        )
+        return [Item(*row) for row in rows]
