@@ -10,6 +10,13 @@ from typing import Any
 from bot.answering import Answer, answer_question
 from bot.citations import checked_citations
 from bot.config import Settings
+from bot.conversation import (
+    Conversation,
+    ConversationAnswer,
+    Preference,
+    in_conversation,
+    prefer_previous,
+)
 from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
 from bot.indexing import Progress, build_index, corpus_changes, store
@@ -141,9 +148,39 @@ class Newsbot:
         self, question: str, *, top_k: int | None = None, retriever: str | None = None
     ) -> Answer:
         """Answer one question from one consistent index."""
+        return self._answer(question, top_k=top_k, retriever=retriever)
+
+    def ask_in(
+        self,
+        conversation: Conversation,
+        question: str,
+        *,
+        top_k: int | None = None,
+        retriever: str | None = None,
+    ) -> ConversationAnswer:
+        """Answer `question` as the next turn of `conversation` (a follow-up is looked up as
+        the standalone question it stands for, see bot/conversation.py), and remember it."""
+        typed = " ".join(question.split())
+        if len(typed) > self.settings.max_question_chars:
+            validate_question(typed, self.settings.max_question_chars)  # says why
+        resolution = conversation.resolve(typed)
+        answer = self._answer(
+            resolution.looked_up, top_k=top_k, retriever=retriever, prefer=resolution.prefer
+        )
+        conversation.remember(resolution, answer)
+        return in_conversation(answer, typed, resolution)
+
+    def _answer(
+        self,
+        question: str,
+        *,
+        top_k: int | None,
+        retriever: str | None,
+        prefer: Preference | None = None,
+    ) -> Answer:
         question = validate_question(question, self.settings.max_question_chars)
         self.reload_if_rebuilt()
-        current = self._retriever  # one snapshot for the whole question
+        current = prefer_previous(self._retriever, prefer)  # one snapshot for the whole question
         query = Query.analyse(question, self.embedder.encode([question])[0])
         answer = answer_question(
             current,
