@@ -95,6 +95,7 @@ _NOT_NAMES = _set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
 )
+_PLACE_PREFIXES = _set("new south north united")
 _PLACE_ACRONYMS = frozenset(["UK", "US", "USA", "EU", "UAE", "UN"])
 _LEADING_AND = re.compile(r"^(?:and|but|also|so|ok|okay)[,\s]+", re.IGNORECASE)
 _ORG_WORDS = _set(
@@ -351,17 +352,18 @@ def names_in(text: str) -> list[Name]:
             is_name = True  # an acronym, even one spelled like a word ("US")
         elif lower in places:
             is_name = True
-        elif (
-            not bare[:1].isupper()
-            or lower in STOPWORDS | _WH | _AUX | _NOT_NAMES
-            or (run and _kind(run) == "place" and lower not in places)
-        ):
+        elif not bare[:1].isupper() or lower in STOPWORDS | _WH | _AUX | _NOT_NAMES:
             is_name = False
-            if run and _kind(run) == "place" and lower not in STOPWORDS | _NOT_NAMES:
-                close()  # "New Zealand Spark": the place ends where another name starts
-                is_name = bare[:1].isupper()
         else:
             is_name = not starts or _looks_like_name(bare)
+        if (
+            is_name
+            and run
+            and _kind(run) == "place"
+            and run[-1].lower() not in _PLACE_PREFIXES
+            and _kind([bare]) != "place"
+        ):
+            close()  # "New Zealand Spark", "UK NCSC": the place ends where another name starts
         if is_name and bare:
             run.append(bare)
             if bare != word.rstrip("."):  # a possessive ends the name
@@ -381,7 +383,7 @@ def _looks_like_name(word: str) -> bool:
 def _kind(words: list[str]) -> str:
     lower = [w.lower() for w in words]
     places = place_words()
-    if all(w in places or w in ("new", "south", "north", "united") for w in lower) or (
+    if all(w in places or w in _PLACE_PREFIXES for w in lower) or (
         len(words) == 1 and words[0] in _PLACE_ACRONYMS
     ):
         return "place"
