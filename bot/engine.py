@@ -145,10 +145,29 @@ class Newsbot:
         )
 
     def ask(
-        self, question: str, *, top_k: int | None = None, retriever: str | None = None
+        self,
+        question: str,
+        *,
+        top_k: int | None = None,
+        retriever: str | None = None,
+        prefer: Preference | None = None,
     ) -> Answer:
-        """Answer one question from one consistent index."""
-        return self._answer(question, top_k=top_k, retriever=retriever)
+        """Answer one question from one consistent index; `prefer`: a document and passage to
+        rank a little higher (the previous answer's, for a follow-up)."""
+        question = validate_question(question, self.settings.max_question_chars)
+        self.reload_if_rebuilt()
+        current = prefer_previous(self._retriever, prefer)  # one snapshot for the whole question
+        query = Query.analyse(question, self.embedder.encode([question])[0])
+        answer = answer_question(
+            current,
+            self.reader,
+            query,
+            mode=retriever or self.settings.retriever,
+            top_k=top_k or self.settings.top_k,
+            candidates=max(self.settings.candidates, top_k or 0),
+            min_confidence=self.settings.min_confidence,
+        )
+        return checked_citations(answer)
 
     def ask_in(
         self,
@@ -164,34 +183,11 @@ class Newsbot:
         if len(typed) > self.settings.max_question_chars:
             validate_question(typed, self.settings.max_question_chars)  # says why
         resolution = conversation.resolve(typed)
-        answer = self._answer(
+        answer = self.ask(
             resolution.looked_up, top_k=top_k, retriever=retriever, prefer=resolution.prefer
         )
         conversation.remember(resolution, answer)
         return in_conversation(answer, typed, resolution)
-
-    def _answer(
-        self,
-        question: str,
-        *,
-        top_k: int | None,
-        retriever: str | None,
-        prefer: Preference | None = None,
-    ) -> Answer:
-        question = validate_question(question, self.settings.max_question_chars)
-        self.reload_if_rebuilt()
-        current = prefer_previous(self._retriever, prefer)  # one snapshot for the whole question
-        query = Query.analyse(question, self.embedder.encode([question])[0])
-        answer = answer_question(
-            current,
-            self.reader,
-            query,
-            mode=retriever or self.settings.retriever,
-            top_k=top_k or self.settings.top_k,
-            candidates=max(self.settings.candidates, top_k or 0),
-            min_confidence=self.settings.min_confidence,
-        )
-        return checked_citations(answer)
 
     def reload_if_rebuilt(self) -> bool:
         """Swap in a newer build if `newsbot index build` published one; True if it did."""

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import QuestionError
 from bot.lexical import STOPWORDS
+from bot.telegram.conversations import ConversationStore
 from bot.telegram.limits import QuestionLimiter
 from bot.telegram.sources import SourcesStore
 
@@ -44,6 +45,7 @@ class BotState:
     sources: SourcesStore
     refused_chats: set[int] = field(default_factory=set)
     examples: tuple[str, list[str]] | None = None  # (index build, questions)
+    conversations: ConversationStore | None = None
 
     @property
     def bot(self) -> Newsbot:
