@@ -95,7 +95,7 @@ _NOT_NAMES = _set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
 )
-_PLACE_PREFIXES = _set("new south north united")
+_PLACE_PREFIXES = _set("new south north united states kingdom arab emirates republic")
 _PLACE_ACRONYMS = frozenset(["UK", "US", "USA", "EU", "UAE", "UN"])
 _LEADING_AND = re.compile(r"^(?:and|but|also|so|ok|okay)[,\s]+", re.IGNORECASE)
 _ORG_WORDS = _set(
@@ -221,7 +221,7 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
             return Resolution(_swap(last.question, focus), "and-x", prefer)
     body = _LEADING_AND.sub("", typed)
     tokens = _tokens(body)
-    pointers = _pointers(tokens)
+    pointers = _outward(body, tokens, _pointers(tokens))
     content = [t for i, (t, _, _) in enumerate(tokens) if i not in pointers]
     named = [kind for kind, _ in pointers.values() if kind != "that"]
     if not terms(" ".join(content)) and not named:
@@ -325,6 +325,24 @@ def _pointers(tokens: list[tuple[str, int, int]]) -> dict[int, tuple[str, str]]:
     return found
 
 
+def _outward(
+    body: str, tokens: list[tuple[str, int, int]], pointers: dict[int, tuple[str, str]]
+) -> dict[int, tuple[str, str]]:
+    """The pointers that point out of the question: not "her" in "What did Carrie Lam say her
+    government would do?" or "its" in "What does Huawei say about its products?", which stand
+    for a name the question itself gives before them."""
+    kept = {}
+    for i, (wanted, suffix) in pointers.items():
+        before = names_in(body[: tokens[i][1]])
+        if wanted == "person" and any(n.kind in ("person", "org") for n in before):
+            continue
+        possessive = suffix and tokens[i][0].lower() in ("its", "their")
+        if possessive and any(n.kind in ("org", "place") for n in before):
+            continue
+        kept[i] = (wanted, suffix)
+    return kept
+
+
 def names_in(text: str) -> list[Name]:
     """Names in `text`: runs of capitalised words (a sentence's first word only when it is an
     acronym or a country), acronyms, and countries and peoples written in lower case."""
@@ -342,12 +360,13 @@ def names_in(text: str) -> list[Name]:
         word = match.group()
         gap = text[previous_end : match.start()]
         previous_end = match.end()
-        if gap.strip():
+        initial = gap.strip() == "." and len(run) > 0 and len(run[-1]) == 1 and gap.endswith(" ")
+        if gap.strip() and not initial:  # "John R. Bolton" goes on past the initial's dot
             close()
         bare = word.removesuffix("'s").removesuffix("’s").rstrip(".")
         lower = bare.lower()
         before = text[: match.start()].rstrip()
-        starts = not before or before[-1] in ".?!:"
+        starts = (not before or before[-1] in ".?!:") and not initial
         if len(bare) > 1 and bare.isupper() and bare.isalpha():
             is_name = True  # an acronym, even one spelled like a word ("US")
         elif lower in places:
@@ -389,7 +408,9 @@ def _kind(words: list[str]) -> str:
         return "place"
     if lower[-1] in _ORG_WORDS or any(w.isupper() and len(w) > 1 for w in words):
         return "org"
-    if 2 <= len(words) <= 3 and all(w[:1].isupper() and w[1:].islower() for w in words):
+    if 2 <= len(words) <= 4 and all(
+        w[:1].isupper() and (w[1:].islower() or len(w) == 1) for w in words
+    ):
         return "person"
     return "org"
 
@@ -434,12 +455,12 @@ def _pick(last: Turn, wanted: str, used: set[str]) -> str | None:
     else:
         answered_first = wanted == "person" and not any(n.kind == "person" for n in asked)
     ordered = answered + asked if answered_first else asked + answered
-    asked_texts = {n.text.lower() for n in asked}
+    asked_words = {w.lower() for n in asked for w in n.text.split()}
     for kind in kinds:
         matching: list[str] = []
         for name in ordered:
             if name.kind == kind and name.text not in used and name.text not in matching:
-                if answered_first and supplied and name.text.lower() in asked_texts:
+                if answered_first and supplied and asked_words & set(name.text.lower().split()):
                     continue  # the answer's new names, not the question's again
                 matching.append(name.text)
         if matching:
