@@ -77,6 +77,17 @@ _DESCRIPTIONS = {
     "minister": "person",
     "official": "person",
     "chief": "person",
+    "airline": "org",
+    "network": "org",
+    "party": "org",
+    # Things an earlier answer was about: kept as written, with the earlier turn's gist added.
+    **{
+        thing: "that"
+        for thing in _set(
+            "bill law vote request decision report ban letter deal plan move order notice "
+            "resolution policy rules restrictions case crash attack strike announcement speech"
+        )
+    },
 }
 # "Is it true that ...", "it is possible": an "it" that stands for nothing.
 _EXPLETIVE_AFTER_IT = _set(
@@ -100,7 +111,9 @@ _PLACE_ACRONYMS = frozenset(["UK", "US", "USA", "EU", "UAE", "UN"])
 _LEADING_AND = re.compile(r"^(?:and|but|also|so|ok|okay)[,\s]+", re.IGNORECASE)
 _ORG_WORDS = _set(
     "inc ltd llc plc corp group centre center agency council commission ministry department "
-    "committee office bank union times post journal news"
+    "committee office bank union times post journal news air airlines airways party network "
+    "house force forces court parliament congress university association corporation "
+    "organization organisation police army navy eyes"
 )
 
 
@@ -317,6 +330,8 @@ def _pointers(tokens: list[tuple[str, int, int]]) -> dict[int, tuple[str, str]]:
             and (not after or before in _WH or before in _AUX or before in _PREPOSITIONS)
         ):
             found[i] = ("that", "")
+        elif word == "so" and not after and before not in ("how", "why"):
+            found[i] = ("that", "")  # "who said so?"
         elif word == "the" and after in _DESCRIPTIONS:
             following = lower[i + 2] if i + 2 < len(lower) else ""
             capital = i + 2 < len(tokens) and tokens[i + 2][0][:1].isupper()
@@ -350,10 +365,13 @@ def names_in(text: str) -> list[Name]:
     run: list[str] = []
     places = place_words()
 
+    after_the = False
+
     def close() -> None:
-        if run:
-            found.append(Name(" ".join(run), _kind(run)))
-            run.clear()
+        if run and [w.lower() for w in run] != ["new"]:
+            kind = _kind(run)
+            found.append(Name(" ".join(run), "org" if kind == "person" and after_the else kind))
+        run.clear()
 
     previous_end = 0
     for match in _WORD.finditer(text):
@@ -374,7 +392,7 @@ def names_in(text: str) -> list[Name]:
         elif not bare[:1].isupper() or lower in STOPWORDS | _WH | _AUX | _NOT_NAMES:
             is_name = False
         else:
-            is_name = not starts or _looks_like_name(bare)
+            is_name = not starts or _looks_like_name(bare) or lower in _PLACE_PREFIXES
         if (
             is_name
             and run
@@ -384,6 +402,10 @@ def names_in(text: str) -> list[Name]:
         ):
             close()  # "New Zealand Spark", "UK NCSC": the place ends where another name starts
         if is_name and bare:
+            if not run:
+                after_the = text[: match.start()].rstrip().lower().endswith(" the") or text[
+                    : match.start()
+                ].strip().lower() in ("the",)
             run.append(bare)
             if bare != word.rstrip("."):  # a possessive ends the name
                 close()
@@ -449,11 +471,18 @@ def _pick(last: Turn, wanted: str, used: set[str]) -> str | None:
         "place": ("place",),
         "plural": ("org", "place", "person"),
     }[wanted]
-    if supplied is not None and (supplied == wanted or (wanted == "plural" and supplied)):
+    # "Who was Boris Johnson up against?" ... "who did he replace?": a person the question
+    # names is who "he" is; the answer's only when the question named none.
+    named_person = any(n.kind == "person" for n in asked)
+    if (
+        supplied is not None
+        and (supplied == wanted or (wanted == "plural" and supplied))
+        and not (wanted == "person" and named_person)
+    ):
         kinds = (supplied,)
         answered_first = True
     else:
-        answered_first = wanted == "person" and not any(n.kind == "person" for n in asked)
+        answered_first = wanted == "person" and not named_person
     ordered = answered + asked if answered_first else asked + answered
     asked_words = {w.lower() for n in asked for w in n.text.split()}
     for kind in kinds:
@@ -500,10 +529,17 @@ def _substitute(
     pieces.append(body[position:])
     text = "".join(pieces)
     if unresolved or not used:
-        extra = [n.text for n in names_in(last.question) if n.text.lower() not in text.lower()]
-        if extra:
+        # "who said so?", "what would the bill have allowed?": what the earlier question was
+        # about goes along, in its own words.
+        have = {w.lower() for w, _, _ in _tokens(text)}
+        gist = [
+            w
+            for w, _, _ in _tokens(last.question)
+            if w.lower() not in STOPWORDS | _WH | _AUX and w.lower() not in have
+        ]
+        if gist:
             stripped = text.rstrip(" ?!.")
-            text = f"{stripped} ({', '.join(extra)}){text[len(stripped) :]}"
+            text = f"{stripped} ({' '.join(gist)}){text[len(stripped) :]}"
     return _capitalised(text)
 
 
