@@ -202,8 +202,14 @@ def json_line(data: object) -> str:
 
 
 def echo_error(message: str) -> None:
-    """`newsbot: error: ...` on stderr, one line."""
-    typer.echo(f"newsbot: error: {safe(' '.join(str(message).split()))}", err=True)
+    """`newsbot: error: ...` on stderr: one line, wrapped at word boundaries on a terminal."""
+    line = f"newsbot: error: {safe(' '.join(str(message).split()))}"
+    if sys.stderr.isatty():
+        from rich.console import Console
+
+        Console(stderr=True).print(line, markup=False, highlight=False)
+        return
+    typer.echo(line, err=True)
 
 
 @contextlib.contextmanager
@@ -332,18 +338,24 @@ def ask(
 
 
 CHAT_COMMANDS = {
+    "/new": "start a new conversation (forget what earlier questions were about)",
     "/sources": "show the full passages of the last answer",
     "/filter": "since DATE, until DATE, source NAME, or off: which articles to answer from",
-    "/help": "show this help",
-    "/quit": "leave (or Ctrl-D)",
+    "/clear": "clear the screen (or Ctrl-L, or `clear`)",
+    "/help": "show this help (or /)",
+    "/quit": "leave (or Ctrl-D, `exit`, `quit`)",
 }
-CHAT_ALIASES = {"/exit": "/quit"}
-_COMMAND = re.compile(r"/[A-Za-z_][\w-]*")
+CHAT_ALIASES = {"/exit": "/quit", "/": "/help"}
+# Words that, alone on a line, are commands rather than questions.
+CHAT_WORDS = {"exit": "/quit", "quit": "/quit", "clear": "/clear"}
+_COMMAND = re.compile(r"/[A-Za-z_][\w-]*|/")
 
 
 def chat_command(line: str) -> str | None:
-    """The chat command `line` is (`/sources`, `/help`, `/quit`), None if it is a question;
-    `QuestionError` for a mistyped command, suggesting the closest one."""
+    """The chat command `line` is (`/new`, `/sources`, `/clear`, `/help`, `/quit`), None if it is
+    a question; `QuestionError` for a mistyped command, suggesting the closest one."""
+    if line.strip().lower() in CHAT_WORDS:
+        return CHAT_WORDS[line.strip().lower()]
     word = line.split()[0]
     if not _COMMAND.fullmatch(word):
         return None
@@ -361,13 +373,23 @@ def chat_command(line: str) -> str | None:
 
 @app.command()
 def chat(
+    json_output: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object per input line (`ask --json`'s, plus looked_up).",
+        ),
+    ] = False,
     top_k: TopKOption = None,
     retriever: RetrieverOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
 ) -> None:
-    """Ask questions interactively (/sources, /help, /quit or Ctrl-D; Ctrl-C cancels a line)."""
-    interactive = sys.stdin.isatty()
+    """Ask questions interactively; follow-ups ("and Germany?", "what did he say?") are read
+    with the question before them (/new starts afresh, /help lists commands, Ctrl-D leaves)."""
+    from bot.conversation import Conversation
+
+    interactive = sys.stdin.isatty() and not json_output
     with user_errors():
         check_top_k(top_k)
         settings = settings_from(corpus, index, retriever)
@@ -375,7 +397,7 @@ def chat(
             bot = open_bot(settings)
             with _status("loading the model…"):
                 bot.ask("What is in the news?")  # load everything before the first prompt
-    if not interactive:  # a terminal goes through readline, which decodes by itself
+    if not sys.stdin.isatty():  # a terminal goes through readline, which decodes by itself
         _lenient_stdin()
     if interactive:
         _enable_history()
@@ -383,6 +405,7 @@ def chat(
             f"newsbot: {bot.manifest['counts']['documents']} document(s). "
             "Type a question; /help for commands."
         )
+    conversation = Conversation()
     last: Answer | None = None
     from bot.filters import SearchFilter, parse_filter_command
 
@@ -406,7 +429,7 @@ def chat(
             continue
         if not line:
             continue
-        if not interactive:
+        if not interactive and not json_output:
             typer.echo(safe(f"? {line}"))  # piped: show what each answer answers
         try:
             if problem := undecodable(line):
@@ -414,11 +437,19 @@ def chat(
             command = chat_command(line)
             if command == "/quit":
                 return
-            if command == "/help":
+            if json_output:
+                last = _chat_json(bot, conversation, line, command, last, top_k)
+            elif command == "/help":
                 for name, meaning in CHAT_COMMANDS.items():
                     typer.echo(f"{name:<9} {meaning}")
                 typer.echo("          e.g. /filter since 2019-01-01 source Reuters")
                 typer.echo("Anything else is a question. Ctrl-C cancels the line.")
+            elif command == "/new":
+                conversation.reset()
+                typer.echo("New conversation: the next question starts afresh.")
+            elif command == "/clear":
+                if interactive:
+                    _console().clear()
             elif command == "/sources":
                 if last is None:
                     typer.echo("No answer yet.")
@@ -432,17 +463,54 @@ def chat(
                     else "No filter: answering from every article."
                 )
             else:
-                last = bot.ask(line, top_k=top_k, search_filter=limits)
+                last = bot.ask_in(conversation, line, top_k=top_k, search_filter=limits)
+                print_looked_up(last)
                 print_answer(last, settings.min_confidence, limits)
         except NewsbotError as error:
             echo_error(str(error))
+            if json_output:
+                shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+                typer.echo(json_line({"question": shown, "error": str(error)}))
         except KeyboardInterrupt:  # Ctrl-C while answering: drop that question only
             if not interactive:
                 raise typer.Exit(130) from None
             typer.echo()
             continue
-        if not interactive:
+        if not interactive and not json_output:
             typer.echo()
+
+
+def _chat_json(
+    bot: Newsbot,
+    conversation: Any,
+    line: str,
+    command: str | None,
+    last: Answer | None,
+    top_k: int | None,
+) -> Answer | None:
+    """One JSON line for one input line of `chat --json`; returns the last answer."""
+    if command is None:
+        answer = bot.ask_in(conversation, line, top_k=top_k)
+        typer.echo(json_line(answer.to_json()))
+        return answer
+    reply: dict[str, Any] = {"command": command}
+    if command == "/new":
+        conversation.reset()
+    elif command == "/help":
+        reply["commands"] = CHAT_COMMANDS
+    elif command == "/sources":
+        reply["citations"] = last.to_json()["citations"] if last is not None else []
+    typer.echo(json_line(reply))
+    return last
+
+
+def print_looked_up(answer: Answer) -> None:
+    """ "→ looked up: ...", dimmed, when a follow-up was looked up as another question."""
+    looked_up = getattr(answer, "looked_up", None)
+    if looked_up:
+        from rich.text import Text
+
+        _console().print(Text(safe(f"→ looked up: {looked_up}"), style="dim"))
 
 
 @app.command("eval")

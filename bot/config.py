@@ -53,6 +53,9 @@ class Settings:
     # Telegram /start: the example questions to suggest (each is still asked at start-up and
     # left out unless answered confidently); empty: found in the corpus. Env: "|"-separated.
     start_examples: tuple[str, ...] = ()
+    # Telegram: a conversation (follow-ups read with the question before them) ends after this
+    # many minutes without a question; 0: every question is asked on its own.
+    conversation_minutes: int = 30
     # Corpus files that are symbolic links to files outside the corpus directory are skipped
     # with a warning unless this is true (linked directories are never followed).
     follow_symlinks: bool = False
@@ -189,6 +192,7 @@ INT_RANGES: dict[str, tuple[int, int | None]] = {
     "embed_batch_size": (1, 4096),
     "hnsw_min_chunks": (0, None),
     "user_questions_per_minute": (0, 100_000),
+    "conversation_minutes": (0, 525_600),
 }
 
 

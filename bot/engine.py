@@ -11,6 +11,13 @@ from typing import Any
 from bot.answering import Answer, answer_question
 from bot.citations import checked_citations
 from bot.config import Settings
+from bot.conversation import (
+    Conversation,
+    ConversationAnswer,
+    Preference,
+    in_conversation,
+    prefer_previous,
+)
 from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
 from bot.filters import SearchFilter
@@ -148,12 +155,14 @@ class Newsbot:
         top_k: int | None = None,
         retriever: str | None = None,
         search_filter: SearchFilter | None = None,
+        prefer: Preference | None = None,
     ) -> Answer:
         """Answer one question from one consistent index, from the documents that pass
-        `search_filter` (all of them without one)."""
+        `search_filter` (all of them without one); `prefer`: a document and passage to rank a
+        little higher (the previous answer's, for a follow-up)."""
         question = validate_question(question, self.settings.max_question_chars)
         self.reload_if_rebuilt()
-        current = self._retriever  # one snapshot for the whole question
+        current = prefer_previous(self._retriever, prefer)  # one snapshot for the whole question
         looked_up = read_as(question, current.document_frequency)
         query = Query.analyse(question, self.embedder.encode([looked_up])[0], looked_up)
         answer = answer_question(
@@ -167,6 +176,31 @@ class Newsbot:
             search_filter=search_filter,
         )
         return checked_citations(answer)
+
+    def ask_in(
+        self,
+        conversation: Conversation,
+        question: str,
+        *,
+        top_k: int | None = None,
+        retriever: str | None = None,
+        search_filter: SearchFilter | None = None,
+    ) -> ConversationAnswer:
+        """Answer `question` as the next turn of `conversation` (a follow-up is looked up as
+        the standalone question it stands for, see bot/conversation.py), and remember it."""
+        typed = " ".join(question.split())
+        if len(typed) > self.settings.max_question_chars:
+            validate_question(typed, self.settings.max_question_chars)  # says why
+        resolution = conversation.resolve(typed)
+        answer = self.ask(
+            resolution.looked_up,
+            top_k=top_k,
+            retriever=retriever,
+            search_filter=search_filter,
+            prefer=resolution.prefer,
+        )
+        conversation.remember(resolution, answer)
+        return in_conversation(answer, typed, resolution)
 
     def reload_if_rebuilt(self) -> bool:
         """Swap in a newer build if `newsbot index build` published one; True if it did."""

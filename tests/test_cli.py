@@ -188,6 +188,38 @@ def test_chat_answers_shows_sources_and_quits(seed_env) -> None:
     assert "never asked" not in result.stdout
 
 
+def test_chat_json_carries_the_conversation_one_object_per_line(seed_env) -> None:
+    lines = [
+        "Who runs Huawei's carrier business?",
+        "how much will the company invest?",
+        "/new",
+        "how much?",  # nothing to point back to after /new
+        "What is the NCSC?",
+        "exit",
+        "never asked",
+    ]
+    result = runner.invoke(app, ["chat", "--json"], input="\n".join(lines) + "\n")
+    assert result.exit_code == 0, result.stderr
+    first, follow_up, new, error, switch = (json.loads(line) for line in result.stdout.splitlines())
+    # `ask --json`'s contract, plus looked_up: the question actually used.
+    assert set(first) >= {"question", "answer", "abstained", "confidence", "citations"}
+    assert first["looked_up"] == first["question"] == lines[0]
+    assert follow_up["question"] == lines[1]
+    assert follow_up["looked_up"] == "How much will Huawei invest?"
+    assert "$2 billion" in follow_up["answer"]
+    assert new == {"command": "/new"}
+    assert error["question"] == "how much?" and "nothing to look up" in error["error"]
+    assert switch["looked_up"] == "What is the NCSC?"
+    assert result.stderr.count("newsbot: error:") == 1
+
+
+def test_chat_words_alone_on_a_line_are_commands(seed_env) -> None:
+    result = runner.invoke(app, ["chat"], input="/\nclear\nquit\nnever asked\n")
+    assert result.exit_code == 0, result.stderr
+    assert "/new" in result.stdout and "/sources" in result.stdout  # "/" lists the commands
+    assert "confidence" not in result.stdout and "never asked" not in result.stdout
+
+
 def test_installed_console_script_answers_and_fails_cleanly(seed_settings) -> None:
     script = Path(sys.executable).with_name("newsbot")
     env = {
@@ -305,7 +337,7 @@ def test_chat_catches_mistyped_commands_and_prefixes_errors(seed_env) -> None:
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         "newsbot: error: unknown command /source; did you mean /sources?",
-        "newsbot: error: unknown command /foo; commands: /sources, /help, /quit",
+        "newsbot: error: unknown command /foo; commands: /new, /sources, /clear, /help, /quit",
         "newsbot: error: the question is 600 characters long; the limit is 500 "
         "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)",
     ]

@@ -1,90 +1,82 @@
 """The installed `newsbot` in a pseudo-terminal, as a person at a keyboard meets it: Ctrl-C,
-Ctrl-D, mistyped commands, word wrap, the history file, progress bars."""
+Ctrl-D, Ctrl-L, mistyped commands, word wrap, the history file, progress bars, a conversation.
+
+Every step waits for what the screen shows (pexpect), never for a time: a loaded machine makes
+the tests slower, not red. HANG_GUARD only ends a test whose program hangs for good."""
 
 from __future__ import annotations
 
-import fcntl
 import os
-import pty
 import re
-import select
-import struct
 import sys
-import termios
-import time
 from pathlib import Path
 
+import pexpect
 import pytest
 
 NEWSBOT = Path(sys.executable).with_name("newsbot")
 COLUMNS = 60
+HANG_GUARD = 900  # seconds; a guard against a hung program, not a pace any step must keep
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+# The prompt as it reaches the terminal: after a line break, readline's mode switches, "? ".
+PROMPT = r"\n(?:\x1b\[[0-9;?]*[A-Za-z])*\? "
 
 
 class Terminal:
     """A program running in a pseudo-terminal `COLUMNS` wide; read what it shows, type keys."""
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # the child: size the terminal, then become newsbot
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
-            os.execve(str(NEWSBOT), [str(NEWSBOT), *args], env)
-        self.raw = ""
-        self.pos = 0  # how much of the screen text earlier `expect` calls consumed
+        self.child = pexpect.spawn(
+            str(NEWSBOT),
+            args,
+            env=env,
+            dimensions=(24, COLUMNS),
+            encoding="utf-8",
+            codec_errors="replace",
+            timeout=HANG_GUARD,
+        )
+        self.raw = ""  # everything shown so far, escape codes included
 
     @property
     def text(self) -> str:
         """Everything shown so far, ANSI codes and carriage returns removed."""
         return _ANSI.sub("", self.raw)
 
-    def expect(self, pattern: str, timeout: float = 60) -> str:
-        """Wait until the text shown since the last match matches `pattern`; return that text
-        up to the end of the match."""
-        deadline = time.monotonic() + timeout
-        while True:
-            match = re.compile(pattern).search(self.text, self.pos)
-            if match:
-                shown = self.text[self.pos : match.end()]
-                self.pos = match.end()
-                return shown
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._read(left):
-                ended = ""
-                if self.pid and (status := os.waitpid(self.pid, os.WNOHANG))[0]:
-                    self.pid = 0
-                    ended = f" (newsbot ended: {os.waitstatus_to_exitcode(status[1])})"
-                raise AssertionError(f"{pattern!r} never showed{ended}; screen:\n{self.text}")
+    def expect(self, pattern: str) -> str:
+        """Wait until the output since the last match matches `pattern` (a regular expression
+        over the raw output); return that output, ANSI codes removed, up to the match's end."""
+        try:
+            self.child.expect(pattern)
+        except (pexpect.EOF, pexpect.TIMEOUT) as problem:
+            shown = _ANSI.sub("", self.raw + str(self.child.before))
+            raise AssertionError(
+                f"{pattern!r} never showed ({type(problem).__name__}):\n{shown}"
+            ) from None
+        shown = self.child.before + self.child.after
+        self.raw += shown
+        return _ANSI.sub("", shown)
+
+    def expect_raw(self, pattern: str) -> str:
+        """Like `expect`, but return the raw output (escape codes kept)."""
+        before = len(self.raw)
+        self.expect(pattern)
+        return self.raw[before:]
 
     def type(self, keys: str) -> None:
-        os.write(self.fd, keys.encode())
+        self.child.send(keys)
 
-    def wait(self, timeout: float = 30) -> int:
+    def wait(self) -> int:
         """The exit status, once the program ends (reading its last output meanwhile)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self._read(0.1)
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
-            if pid:
-                self.pid = 0
-                return os.waitstatus_to_exitcode(status)
-        raise AssertionError(f"newsbot did not exit; screen:\n{self.text}")
+        self.child.expect(pexpect.EOF)
+        self.raw += self.child.before
+        self.child.close()
+        return (
+            self.child.exitstatus if self.child.exitstatus is not None else -self.child.signalstatus
+        )
 
     def close(self) -> None:
-        if self.pid:
-            os.kill(self.pid, 9)
-            os.waitpid(self.pid, 0)
-        os.close(self.fd)
-
-    def _read(self, timeout: float) -> bool:
-        """Read what is available within `timeout`; False once the program has gone."""
-        if not select.select([self.fd], [], [], timeout)[0]:
-            return True
-        try:
-            chunk = os.read(self.fd, 65536)
-        except OSError:  # EIO: the program exited and closed the terminal
-            return False
-        self.raw += chunk.decode("utf-8", "replace")
-        return bool(chunk)
+        if self.child.isalive():
+            self.child.terminate(force=True)
 
 
 @pytest.fixture
@@ -94,6 +86,9 @@ def terminal_env(seed_settings, tmp_path: Path) -> dict[str, str]:
         "HOME": str(tmp_path / "home"),
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
         "TERM": "xterm-256color",
+        # This checkout's code, even when the console script was installed from another one.
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", ""),
         "NEWSBOT_CORPUS": str(seed_settings.corpus_dir),
         "NEWSBOT_INDEX": str(seed_settings.index_dir),
     }
@@ -104,20 +99,21 @@ def test_chat_in_a_terminal_ctrl_c_cancels_typos_are_caught_words_stay_whole(
 ) -> None:
     term = Terminal(["chat"], terminal_env)
     try:
-        term.expect(r"/help for commands\.\n\? ")
+        term.expect(r"/help for commands\.\r" + PROMPT)
         # Ctrl-C at the prompt cancels the half-typed line; the chat goes on.
         term.type("Who is Ry")
         term.expect("Who is Ry")
         term.type("\x03")
-        term.expect(r"\n\? ")
+        term.expect(PROMPT)
         # A mistyped command is caught, never asked as a question.
         term.type("/source\r")
-        error = term.expect(r"\n\? ")
+        error = " ".join(term.expect(PROMPT).split())
+        # Wrapped at word boundaries too, as answers are.
         assert "newsbot: error: unknown command /source; did you mean /sources?" in error
         assert "confidence" not in error
         # The answer is wrapped at word boundaries to the terminal's width.
         term.type("Who is Ryan Ding?\r")
-        shown = term.expect(r"\n\? ")
+        shown = term.expect(PROMPT)
         answer = seed_bot.ask("Who is Ryan Ding?").answer
         lines = shown.splitlines()
         first = next(i for i, line in enumerate(lines) if line.startswith("Earlier this month"))
@@ -154,10 +150,47 @@ def test_index_build_in_a_terminal_shows_bars_that_stay(make_corpus, terminal_en
     }
     term = Terminal(["index", "build"], env)
     try:
-        shown = term.expect(r"Indexed 1 document", timeout=300)
+        shown = term.expect(r"Indexed 1 document")
         assert term.wait() == 0
     finally:
         term.close()
     assert "loading the model" in shown
     for stage, unit in [("reading", "1/1 files"), ("embedding", "passages"), ("writing", "3/3")]:
         assert re.search(rf"{stage}.*{unit}", shown), shown
+
+
+def test_chat_in_a_terminal_carries_the_conversation_and_knows_its_commands(
+    terminal_env,
+) -> None:
+    term = Terminal(["chat"], terminal_env)
+    try:
+        term.expect(r"/help for commands\.\r" + PROMPT)
+        term.type("Who runs Huawei's carrier business?\r")
+        assert "Ryan Ding" in term.expect(PROMPT)
+        # A follow-up says, dimmed, what it was looked up as.
+        term.type("what did he promise lawmakers?\r")
+        raw = term.expect_raw(PROMPT)
+        shown = " ".join(_ANSI.sub("", raw).split())
+        assert "→ looked up: What did Ryan Ding promise lawmakers?" in shown
+        assert re.search(r"\x1b\[2m→ looked up", raw), raw
+        # /new forgets it: the same follow-up now has nothing to point back to.
+        term.type("/new\r")
+        assert "New conversation" in term.expect(PROMPT)
+        term.type("by when?\r")
+        assert "nothing to look up" in term.expect(PROMPT)
+        # "/" alone lists the commands.
+        term.type("/\r")
+        listing = term.expect(PROMPT)
+        assert "/new" in listing and "/sources" in listing and "/quit" in listing
+        # Ctrl-L and `clear` clear the screen; the prompt comes back.
+        term.type("\x0c")
+        term.expect(r"\x1b\[2J")
+        term.expect(r"\? ")
+        term.type("clear\r")
+        term.expect(r"\x1b\[2J")
+        term.expect(r"\? ")
+        # `exit` alone on a line leaves.
+        term.type("exit\r")
+        assert term.wait() == 0
+    finally:
+        term.close()

@@ -44,6 +44,8 @@ from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
 from bot.filters import SearchFilter, parse_filter_command
+from bot.telegram.conversations import FILE_NAME as CONVERSATIONS_FILE
+from bot.telegram.conversations import ConversationStore, conversation_thread
 from bot.telegram.deadline import AnswerTimeout, abandon_answers, answer_in_thread
 from bot.telegram.format import render_answer, render_sources
 from bot.telegram.limits import (
@@ -76,6 +78,7 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 COMMANDS = [
     BotCommand("ask", "Ask a question about the news articles"),
+    BotCommand("new", "Start a new conversation"),
     BotCommand("about", "What is indexed"),
     BotCommand("filter", "Answer only from articles of some dates or an outlet"),
     BotCommand("help", "How to ask"),
@@ -146,6 +149,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.effective_message.reply_text(
         "<b>Commands</b>\n"
         "/ask QUESTION: answer a question (works everywhere)\n"
+        "/new: start a new conversation\n"
         "/about: what is indexed\n"
         "/filter since YYYY-MM-DD until YYYY-MM-DD source NAME: answer in this chat only from "
         "those articles (any of the three); <code>/filter off</code> clears it, "
@@ -157,7 +161,12 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         f"In groups, use /ask, mention @{username} or reply to one of my messages. "
         f"In any chat, type <code>@{username} your question</code> for inline answers.\n\n"
         "Every answer is a sentence copied from an article, with numbered citations; "
-        "the Sources button shows the full passages."
+        "the Sources button shows the full passages.\n\n"
+        "<b>Follow-ups</b>\n"
+        "Ask on as you would a person (<i>what did he promise?</i>, <i>and Germany?</i>, "
+        "<i>by when?</i>): a follow-up is read with the question before it, and the answer "
+        "says what was looked up. In groups, reply to my answer to follow up. "
+        "/new starts afresh."
     )
 
 
@@ -223,8 +232,19 @@ async def group_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await answer_in_chat(update, context, question)
 
 
+async def new_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/new`: end the conversation (a private chat's, or the reply thread's in a group)."""
+    message = update.effective_message
+    conversations = state_of(context).conversations
+    thread = conversation_thread(message, conversations, continuing_only=True)
+    if conversations is not None and thread is not None:
+        conversations.forget(message.chat_id, thread)
+    await message.reply_text("New conversation: your next question starts afresh.")
+
+
 async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, question: str) -> None:
-    """Check the user's limit and the question, answer it off the event loop, and reply."""
+    """Check the user's limit and the question, answer it off the event loop as the next turn
+    of its conversation, and reply."""
     state = state_of(context)
     message = update.effective_message
     user = update.effective_user
@@ -240,11 +260,22 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
     if problem := question_problem(question, state.settings.max_question_chars):
         await message.reply_text(problem)
         return
+    conversations = state.conversations
+    thread = conversation_thread(message, conversations)
+    conversation = (
+        conversations.load(message.chat_id, thread) if conversations is not None else None
+    )
     try:
         async with typing(message):
-            answer = await answer_in_thread(
-                state.bot.ask, question, search_filter=context.chat_data.get(FILTER_KEY)
-            )
+            search_filter = context.chat_data.get(FILTER_KEY)
+            if conversation is None:
+                answer = await answer_in_thread(
+                    state.bot.ask, question, search_filter=search_filter
+                )
+            else:
+                answer = await answer_in_thread(
+                    state.bot.ask_in, conversation, question, search_filter=search_filter
+                )
     except QuestionError as error:
         await message.reply_text(html.escape(f"Sorry: {error}"))
         return
@@ -254,11 +285,14 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
         )
         await message.reply_text(TOO_SLOW)
         return
-    await send_answer(message, state, answer)
+    sent = await send_answer(message, state, answer)
+    if conversations is not None and conversation is not None and thread is not None:
+        conversations.save(message.chat_id, thread, conversation, [m.message_id for m in sent])
 
 
-async def send_answer(message: Message, state: BotState, answer: Answer) -> None:
-    """Reply with the rendered answer; the last message carries the Sources button."""
+async def send_answer(message: Message, state: BotState, answer: Answer) -> list[Message]:
+    """Reply with the rendered answer; the last message carries the Sources button. Returns
+    the messages sent."""
     parts = render_answer(answer)
     markup = None
     if answer.citations:
@@ -271,11 +305,15 @@ async def send_answer(message: Message, state: BotState, answer: Answer) -> None
         )
         markup = sources_button(key)
     quote = message.chat.type != ChatType.PRIVATE
+    sent = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        await message.reply_text(
-            part, do_quote=quote and i == 0, reply_markup=markup if last else None
+        sent.append(
+            await message.reply_text(
+                part, do_quote=quote and i == 0, reply_markup=markup if last else None
+            )
         )
+    return sent
 
 
 async def show_sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -463,6 +501,9 @@ def build_application(
         questions=QuestionLimiter(per_minute),
         inline_queries=QuestionLimiter(per_minute * INLINE_QUERIES_PER_QUESTION),
         sources=SourcesStore(settings.index_dir / SOURCES_FILE),
+        conversations=ConversationStore(
+            settings.index_dir / CONVERSATIONS_FILE, max_age=settings.conversation_minutes * 60
+        ),
     )
     application.add_handler(TypeHandler(Update, gatekeeper), group=-1)
     application.add_handler(CommandHandler("start", start, filters=NEW_MESSAGES))
@@ -470,6 +511,7 @@ def build_application(
     application.add_handler(CommandHandler("about", about, filters=NEW_MESSAGES))
     application.add_handler(CommandHandler("filter", filter_command, filters=NEW_MESSAGES))
     application.add_handler(CommandHandler("ask", ask_command, filters=NEW_MESSAGES))
+    application.add_handler(CommandHandler("new", new_conversation, filters=NEW_MESSAGES))
     text = NEW_MESSAGES & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_question))
     application.add_handler(

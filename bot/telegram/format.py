@@ -29,11 +29,11 @@ _PARAGRAPH, _LINE, _SENTENCE, _WORD, _ANYWHERE, _NEVER = 4, 3, 2, 1, 0, -1
 
 
 def render_answer(answer: Answer) -> list[str]:
-    """The reply to a question: the answer in bold (or an abstention), then numbered
-    citations (title, paragraph) with short passages; split into messages."""
+    """The reply to a question: what a follow-up was looked up as (italic), the answer in bold
+    (or an abstention), then numbered citations (title, paragraph) with short passages; split into messages."""
 
     def blocks(link: bool) -> list[str]:
-        return [_headline(answer)] + [
+        return [looked_up_line(answer) + _headline(answer)] + [
             f"{citation_heading(c, link)}\n<blockquote>{excerpt(c.text, c.highlight)}</blockquote>"
             for c in answer.citations
         ]
@@ -221,6 +221,12 @@ def _longest_fit(
             return cut, cut_stack
     cut, cut_stack, _ = best[max(best)]
     return cut, cut_stack
+
+
+def looked_up_line(answer: Answer) -> str:
+    """An italic "→ looked up: ..." line when a follow-up was looked up as another question."""
+    looked_up = getattr(answer, "looked_up", None)
+    return f"<i>→ looked up: {html.escape(looked_up)}</i>\n" if looked_up else ""
 
 
 def _headline(answer: Answer, closest: bool = True) -> str:

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import QuestionError
 from bot.lexical import STOPWORDS
+from bot.telegram.conversations import ConversationStore
 from bot.telegram.limits import QuestionLimiter
 from bot.telegram.sources import SourcesStore
 
@@ -47,6 +48,7 @@ class BotState:
     examples: tuple[str, list[str]] | None = None  # (index build, questions)
     examples_checking: str | None = None  # the build whose examples are being checked
     examples_lock: threading.Lock = field(default_factory=threading.Lock)
+    conversations: ConversationStore | None = None
 
     @property
     def bot(self) -> Newsbot:

@@ -114,7 +114,14 @@ def test_start_help_about_and_registered_commands(seed_settings, seed_bot) -> No
             *replies, unknown = await server.wait_sent(42, 4)
             assert "/help" in unknown["text"]
             commands = server.calls_to("setMyCommands")[0].params["commands"]
-        assert {c["command"] for c in commands} == {"start", "help", "about", "ask", "filter"}
+        assert {c["command"] for c in commands} == {
+            "start",
+            "help",
+            "about",
+            "ask",
+            "filter",
+            "new",
+        }
         return replies
 
     start, help_text, about = (m["text"] for m in asyncio.run(scenario()))

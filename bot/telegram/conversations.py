@@ -1,0 +1,202 @@
+"""Telegram conversations: one per private chat, and one per reply thread in groups, kept in
+SQLite next to the Sources store so that a restart does not forget them; each expires after
+`conversation_minutes` without a question."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from telegram import Message
+from telegram.constants import ChatType
+
+from bot.conversation import Conversation, Turn
+
+logger = logging.getLogger(__name__)
+FILE_NAME = "telegram-conversations.sqlite3"
+PRIVATE_THREAD = 0  # a private chat is one conversation
+MAX_THREADS = 100_000  # conversations kept at most (the least recently used go first)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS threads (
+    chat_id INTEGER NOT NULL,
+    thread_id INTEGER NOT NULL,
+    updated REAL NOT NULL,
+    turn TEXT NOT NULL,
+    PRIMARY KEY (chat_id, thread_id)
+);
+CREATE INDEX IF NOT EXISTS threads_updated ON threads (updated);
+CREATE TABLE IF NOT EXISTS messages (
+    chat_id INTEGER NOT NULL,
+    message_id INTEGER NOT NULL,
+    thread_id INTEGER NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (chat_id, message_id)
+);
+CREATE INDEX IF NOT EXISTS messages_created ON messages (created);
+"""
+
+
+class ConversationStore:
+    """The last turn of each conversation by (chat, thread), and which thread each of the bot's
+    answers belongs to (a reply to it continues that thread). Thread-safe; one connection, WAL.
+
+    `clock` (seconds, like `time.time`) decides expiry; tests pass their own."""
+
+    def __init__(self, path: Path, max_age: float, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.max_age = max_age
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    @property
+    def enabled(self) -> bool:
+        """False when `conversation_minutes` is 0: every question is asked on its own."""
+        return self.max_age > 0
+
+    def load(self, chat_id: int, thread_id: int) -> Conversation:
+        """The conversation of this thread; a fresh one if there is none or it expired."""
+        if not self.enabled:
+            return Conversation()
+        with self._lock:
+            row = (
+                self._connect()
+                .execute(
+                    "SELECT updated, turn FROM threads WHERE chat_id = ? AND thread_id = ?",
+                    (chat_id, thread_id),
+                )
+                .fetchone()
+            )
+        if row is None or row[0] < self.clock() - self.max_age:
+            return Conversation()
+        try:
+            turn = Turn.from_json(json.loads(row[1]))
+        except (ValueError, TypeError):
+            turn = None
+        return Conversation(turn)
+
+    def save(
+        self, chat_id: int, thread_id: int, conversation: Conversation, answers: Iterable[int]
+    ) -> None:
+        """Keep the conversation's last turn, and remember that the bot's messages `answers`
+        belong to this thread. Expired threads and the oldest beyond MAX_THREADS make room."""
+        if not self.enabled or conversation.last is None:
+            return
+        now = self.clock()
+        turn = json.dumps(conversation.last.to_json(), ensure_ascii=False)
+        with self._lock:
+            db = self._connect()
+            with db:
+                db.execute(
+                    "INSERT OR REPLACE INTO threads (chat_id, thread_id, updated, turn) "
+                    "VALUES (?, ?, ?, ?)",
+                    (chat_id, thread_id, now, turn),
+                )
+                db.executemany(
+                    "INSERT OR REPLACE INTO messages (chat_id, message_id, thread_id, created) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(chat_id, message_id, thread_id, now) for message_id in answers],
+                )
+                db.execute("DELETE FROM threads WHERE updated < ?", (now - self.max_age,))
+                db.execute("DELETE FROM messages WHERE created < ?", (now - self.max_age,))
+                db.execute(
+                    "DELETE FROM threads WHERE rowid IN (SELECT rowid FROM threads "
+                    "ORDER BY updated DESC LIMIT -1 OFFSET ?)",
+                    (MAX_THREADS,),
+                )
+
+    def thread_of(self, chat_id: int, message_id: int) -> int | None:
+        """The thread the bot's message `message_id` answered in; None if unknown or expired."""
+        if not self.enabled:
+            return None
+        with self._lock:
+            row = (
+                self._connect()
+                .execute(
+                    "SELECT thread_id, created FROM messages WHERE chat_id = ? AND message_id = ?",
+                    (chat_id, message_id),
+                )
+                .fetchone()
+            )
+        if row is None or row[1] < self.clock() - self.max_age:
+            return None
+        return int(row[0])
+
+    def forget(self, chat_id: int, thread_id: int) -> None:
+        """End a conversation (/new): its next question starts afresh."""
+        with self._lock:
+            db = self._connect()
+            with db:
+                db.execute(
+                    "DELETE FROM threads WHERE chat_id = ? AND thread_id = ?", (chat_id, thread_id)
+                )
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _connect(self) -> sqlite3.Connection:
+        # As the Sources store does: a damaged file is moved aside, an unwritable directory
+        # means memory until restart.
+        if self._db is None:
+            with contextlib.suppress(OSError):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._db = self._open(self.path)
+            except sqlite3.DatabaseError as error:
+                if not (self.path.is_file() and os.access(self.path.parent, os.W_OK)):
+                    logger.warning(
+                        "%s cannot be opened (%s); conversations are kept in memory until restart",
+                        self.path,
+                        error,
+                    )
+                    self._db = self._open(":memory:")
+                    return self._db
+                aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
+                logger.warning("%s is unusable (%s); moved to %s", self.path, error, aside.name)
+                self.path.replace(aside)
+                self._db = self._open(self.path)
+        return self._db
+
+    @staticmethod
+    def _open(path: Path | str) -> sqlite3.Connection:
+        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+        except sqlite3.DatabaseError:
+            db.close()
+            raise
+        db.isolation_level = "DEFERRED"
+        return db
+
+
+def conversation_thread(
+    message: Message, conversations: ConversationStore | None, *, continuing_only: bool = False
+) -> int | None:
+    """The conversation `message` belongs to: its private chat's; in a group, the thread of the
+    bot's answer it replies to, else a new thread of its own (None with `continuing_only`)."""
+    if message.chat.type == ChatType.PRIVATE:
+        return PRIVATE_THREAD
+    replied = message.reply_to_message
+    to_bot = (
+        replied is not None
+        and replied.from_user is not None
+        and replied.from_user.id == message.get_bot().id
+    )
+    if conversations is not None and to_bot:
+        thread = conversations.thread_of(message.chat_id, replied.message_id)
+        if thread is not None:
+            return thread
+    return None if continuing_only else message.message_id

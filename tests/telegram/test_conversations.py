@@ -1,0 +1,123 @@
+"""Telegram conversations against the fake Bot API: a private chat and a group's reply threads
+continue, /new resets, a conversation expires (the store's clock is injected) and survives a
+restart."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from bot.telegram.conversations import FILE_NAME, ConversationStore
+from bot.telegram.state import STATE_KEY
+from tests.telegram.test_app import (  # noqa: F401 -- autouse fixtures apply here too
+    local_http_only,
+    running_bot,
+    sent_html,
+    settle,
+    token_never_logged,
+)
+
+FIRST = "Who runs Huawei's carrier business?"
+FOLLOW_UP = "how much will the company invest?"
+LOOKED_UP = "How much will Huawei invest?"
+NCSC = "What is the NCSC?"
+GROUP = -1009876543
+
+
+def looked_up(text: str) -> str | None:
+    prefix = "<i>→ looked up: "
+    if not text.startswith(prefix):
+        return None
+    return html.unescape(text[len(prefix) : text.index("</i>")])
+
+
+def test_a_private_chat_is_one_conversation_and_new_starts_afresh(seed_settings, seed_bot):
+    chat = 7001
+
+    async def scenario() -> list[str]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            for number, text in enumerate([FIRST, FOLLOW_UP, "/new", "how much?"], start=1):
+                server.message(chat, text)
+                await server.wait_sent(chat, number)
+            return sent_html(server, chat)
+
+    first, follow_up, new, after_new = asyncio.run(scenario())
+    assert looked_up(first) is None and "Ryan Ding" in first
+    assert looked_up(follow_up) == LOOKED_UP
+    assert "$2 billion" in follow_up.split("</i>", 1)[1].split("\n\n")[0]  # the answer itself
+    assert "New conversation" in new
+    assert "nothing to look up" in after_new
+
+
+def test_in_a_group_a_reply_to_an_answer_continues_that_answers_thread(seed_settings, seed_bot):
+    group = {"chat_type": "supergroup", "user_id": 5}
+
+    async def scenario() -> list[str]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            server.message(GROUP, f"/ask {FIRST}", **group)
+            [huawei] = await server.wait_sent(GROUP, 1)
+            server.message(GROUP, f"/ask {NCSC}", **group)
+            ncsc = (await server.wait_sent(GROUP, 2))[1]
+            # Replies to the first answer follow it, not the latest question in the group.
+            server.message(GROUP, FOLLOW_UP, reply_to=huawei, **group)
+            reply_huawei = (await server.wait_sent(GROUP, 3))[2]
+            server.message(
+                GROUP, "what did it conclude?", reply_to=ncsc, user_id=6, chat_type="supergroup"
+            )
+            await server.wait_sent(GROUP, 4)
+            # A question that replies to nothing starts a thread of its own.
+            server.message(GROUP, "/ask how much will the company invest?", **group)
+            await server.wait_sent(GROUP, 5)
+            # The thread goes on from the follow-up's answer too.
+            server.message(GROUP, "why?", reply_to=reply_huawei, **group)
+            await server.wait_sent(GROUP, 6)
+            return sent_html(server, GROUP)
+
+    texts = asyncio.run(scenario())
+    assert looked_up(texts[2]) == LOOKED_UP
+    assert looked_up(texts[3]) == "What did the NCSC conclude?"
+    assert looked_up(texts[4]) is None  # not a reply: no conversation to continue
+    assert looked_up(texts[5]) == "Why will Huawei invest?"
+
+
+def test_a_conversation_expires_after_conversation_minutes(seed_settings, seed_bot):
+    chat = 7002
+    now = [1_000_000.0]
+
+    async def scenario() -> list[str]:
+        async with running_bot(seed_settings, seed_bot) as (server, application):
+            store: ConversationStore = application.bot_data[STATE_KEY].conversations
+            store.clock = lambda: now[0]
+            server.message(chat, FIRST)
+            await server.wait_sent(chat, 1)
+            await settle(server, application)  # the turn is saved once the reply is sent
+            now[0] += 29 * 60  # within 30 minutes: it goes on
+            server.message(chat, FOLLOW_UP)
+            await server.wait_sent(chat, 2)
+            await settle(server, application)
+            now[0] += 31 * 60  # 31 minutes since the last question: it is over
+            server.message(chat, "how much?")
+            await server.wait_sent(chat, 3)
+            return sent_html(server, chat)
+
+    assert seed_settings.conversation_minutes == 30
+    _, within, expired = asyncio.run(scenario())
+    assert looked_up(within) == LOOKED_UP
+    assert "nothing to look up" in expired
+
+
+def test_a_conversation_survives_a_restart(seed_settings, seed_bot):
+    chat = 7003
+
+    async def scenario() -> str:
+        async with running_bot(seed_settings, seed_bot) as (server, application):
+            server.message(chat, FIRST)
+            await server.wait_sent(chat, 1)
+            await settle(server, application)
+        async with running_bot(seed_settings, seed_bot) as (server, _):  # a new process
+            server.message(chat, FOLLOW_UP)
+            await server.wait_sent(chat, 1)
+            return sent_html(server, chat)[0]
+
+    assert looked_up(asyncio.run(scenario())) == LOOKED_UP
+    assert (seed_settings.index_dir / FILE_NAME).is_file()

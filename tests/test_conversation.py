@@ -1,0 +1,136 @@
+"""Conversations: when a question points back, what it is looked up as; and that a question
+standing alone is answered exactly as it would be on its own."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.conversation import Conversation, Turn, asked_kind, names_in, resolve
+
+DING = Turn(
+    question="Who runs Huawei's carrier business?",
+    answer="Earlier this month, Ryan Ding, president of Huawei's carrier business group, sent a "
+    "letter to the British lawmakers, stating that the company plans to invest $2 billion.",
+    doc_id="ncsc-huawei-5g",
+    paragraph=12,
+)
+BANS = Turn(
+    question="Which countries banned Huawei from 5G networks?",
+    answer="The NCSC's latest conclusion stands in contrast to countries like New Zealand and "
+    "Australia, which last year banned the use of Huawei equipment in 5G networks.",
+    doc_id="ncsc-huawei-5g",
+    paragraph=13,
+)
+EU = Turn(question="What did the EU decide about 5G suppliers?", answer=None)
+
+
+@pytest.mark.parametrize(
+    ("last", "typed", "looked_up", "kind"),
+    [
+        (
+            DING,
+            "what did he promise lawmakers?",
+            "What did Ryan Ding promise lawmakers?",
+            "pronoun",
+        ),
+        (DING, "Who is he?", "Who is Ryan Ding?", "pronoun"),
+        (DING, "What did his letter say?", "What did Ryan Ding's letter say?", "pronoun"),
+        (DING, "how much will the company invest?", "How much will Huawei invest?", "pronoun"),
+        (
+            BANS,
+            "When did they ban it?",
+            "When did New Zealand and Australia ban Huawei?",
+            "pronoun",
+        ),
+        (
+            Turn("What did Ryan Ding promise lawmakers?", "to invest $2 billion", "d", 12),
+            "by when?",
+            "By when did Ryan Ding promise lawmakers?",
+            "ellipsis",
+        ),
+        (EU, "and Germany?", "What did Germany decide about 5G suppliers?", "and-x"),
+        (EU, "what about the US?", "What did the US decide about 5G suppliers?", "and-x"),
+        (BANS, "what about ZTE?", "Which countries banned ZTE from 5G networks?", "and-x"),
+        (
+            BANS,
+            "and in Europe?",
+            "Which countries banned Huawei from 5G networks in Europe?",
+            "and-x",
+        ),
+    ],
+)
+def test_a_follow_up_is_looked_up_as_the_question_it_stands_for(
+    last: Turn, typed: str, looked_up: str, kind: str
+) -> None:
+    resolution = resolve(last, typed)
+    assert (resolution.looked_up, resolution.kind) == (looked_up, kind)
+    assert resolution.carried
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Which countries banned Huawei?",
+        "Is it true that Huawei is safe?",  # an "it" that stands for nothing
+        "And who is Jacinda Ardern?",  # "and", but a question of its own
+        "What did the government of New Zealand decide?",  # "the government of ...": named
+        "What happened this month?",  # "this" as in time
+    ],
+)
+def test_a_question_that_stands_alone_is_looked_up_as_typed(typed: str) -> None:
+    resolution = resolve(DING, typed)
+    assert resolution.looked_up == typed
+    assert not resolution.carried and resolution.prefer is None
+
+
+def test_the_first_question_carries_nothing_and_a_follow_up_prefers_the_answers_document() -> None:
+    assert resolve(None, "what did he promise?").kind == "first"
+    prefer = resolve(DING, "what did he promise?").prefer
+    assert prefer is not None and (prefer.doc_id, prefer.paragraph) == ("ncsc-huawei-5g", 12)
+
+
+def test_names_and_the_kind_of_name_a_question_asks_for() -> None:
+    found = names_in("On Monday, New Zealand Prime Minister Jacinda Ardern said the UK NCSC agreed")
+    assert [(n.text, n.kind) for n in found] == [
+        ("New Zealand", "place"),
+        ("Jacinda Ardern", "person"),
+        ("UK", "place"),
+        ("NCSC", "org"),
+    ]
+    assert asked_kind("Who runs it?") == "person"
+    assert asked_kind("Which countries banned Huawei?") == "place"
+    assert asked_kind("What did the EU decide?") is None
+
+
+def test_a_turn_survives_a_round_trip_through_json() -> None:
+    assert Turn.from_json(DING.to_json()) == DING
+    assert Turn.from_json({"nonsense": 1}) is None
+
+
+def test_in_a_conversation_a_follow_up_is_answered_and_says_what_was_looked_up(seed_bot) -> None:
+    conversation = Conversation()
+    first = seed_bot.ask_in(conversation, "Who runs Huawei's carrier business?")
+    assert first.looked_up is None and "Ryan Ding" in first.answer
+    follow_up = seed_bot.ask_in(conversation, "how much will the company invest?")
+    assert follow_up.question == "how much will the company invest?"
+    assert follow_up.looked_up == "How much will Huawei invest?"
+    assert not follow_up.abstained and "$2 billion" in follow_up.answer
+    assert follow_up.to_json()["looked_up"] == "How much will Huawei invest?"
+    conversation.reset()
+    assert conversation.last is None
+
+
+def test_a_topic_switch_is_answered_exactly_as_when_asked_alone(seed_bot) -> None:
+    question = "What did New Zealand's prime minister say?"
+    alone = seed_bot.ask(question)
+    conversation = Conversation()
+    seed_bot.ask_in(conversation, "Who runs Huawei's carrier business?")
+    seed_bot.ask_in(conversation, "what did he promise lawmakers?")
+    switched = seed_bot.ask_in(conversation, question)
+    assert switched.looked_up is None
+    assert (switched.answer, switched.confidence, switched.abstained) == (
+        alone.answer,
+        alone.confidence,
+        alone.abstained,
+    )
+    assert switched.citations == alone.citations
