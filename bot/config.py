@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 from bot.errors import ConfigError
 
 ENV_PREFIX = "NEWSBOT_"
+SECRETS = frozenset({"milvus_token"})  # settings never written to an index manifest
+STORES = ("faiss", "milvus")
 CONFIG_FILE_NAME = "newsbot.toml"
 
 
@@ -55,14 +58,28 @@ class Settings:
     # Corpus files that are symbolic links to files outside the corpus directory are skipped
     # with a warning unless this is true (linked directories are never followed).
     follow_symlinks: bool = False
+    # Where the index lives: "faiss" (files under index_dir) or "milvus" (see docs/scaling.md).
+    store: str = "faiss"
+    # Milvus: a path is Milvus Lite embedded (one process); http://host:port is a server.
+    # Empty: index_dir/milvus.db.
+    milvus_uri: str = ""
+    milvus_token: str = ""  # "user:password" or an API key; never saved with the index
+    milvus_collection: str = "newsbot"  # the alias that serves; builds are collections under it
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings)."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        return {
+            f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.name not in SECRETS
+        }
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def milvus_address(self) -> str:
+        """`milvus_uri`, or the embedded Milvus Lite file under `index_dir` when it is empty."""
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
 
     @property
     def chunking(self) -> dict[str, int]:
@@ -196,6 +213,13 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("need chunk_sentences >= 1 and 0 <= chunk_overlap < chunk_sentences")
     if settings.top_k < 1 or settings.candidates < settings.top_k:
         raise ConfigError("need top_k >= 1 and candidates >= top_k")
+    if settings.store not in STORES:
+        raise ConfigError(f"store must be faiss or milvus, not {settings.store!r}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,150}", settings.milvus_collection):
+        raise ConfigError(
+            "setting 'milvus_collection' must be letters, digits and underscores, "
+            f"starting with a letter, got {settings.milvus_collection!r}"
+        )
     if settings.user_questions_per_minute < 0:
         raise ConfigError("user_questions_per_minute must be >= 0 (0 means no limit)")
 
