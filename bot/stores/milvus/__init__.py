@@ -19,9 +19,13 @@ class MilvusStore:
     """The build the alias served when it was opened."""
 
     def __init__(self, settings: Settings, name: str) -> None:
+        from bot.stores.milvus import schema
         from bot.stores.milvus.build import manifest_of
+        from bot.stores.milvus.client import client, ensure_loaded, translated
         from bot.stores.milvus.search import MilvusIndex
 
+        with translated(settings, name):
+            ensure_loaded(client(settings), name, name + schema.DOCS, name + schema.TERMS)
         self.index = MilvusIndex(settings, name, manifest_of(settings, name))
         self.location: Path = self.index.location
         self.manifest: dict[str, Any] = self.index.manifest

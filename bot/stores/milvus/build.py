@@ -47,7 +47,7 @@ from bot.indexing.chunking import chunk_sentences, sentence_table
 from bot.indexing.corpus import SUPPORTED_SUFFIXES, parse_document, scan_corpus
 from bot.lexical import terms
 from bot.stores.milvus import schema
-from bot.stores.milvus.client import client, describe, translated
+from bot.stores.milvus.client import client, describe, ensure_loaded, translated
 
 _BATCH = 256  # passages per embedding block and per insert
 _COPY_DOCS = 64  # documents copied per query from the serving build
@@ -155,6 +155,7 @@ def build(
         reusable: dict[str, str] = {}
         if serving is not None and not reason:
             with translated(settings, serving):
+                ensure_loaded(milvus, serving, serving + schema.DOCS)
                 before = dict(_doc_rows(milvus, serving, list(mine)))
             reusable = {d: h for d, h in mine.items() if before.get(d) == h}
         fresh = [d for d in mine if d not in reusable]
@@ -168,6 +169,7 @@ def build(
     removed = 0
     if serving is not None:
         with translated(settings, serving):
+            ensure_loaded(milvus, serving + schema.DOCS)
             removed = sum(1 for d, _ in _doc_rows(milvus, serving) if d not in hashes)
     return BuildReport(
         location,
@@ -212,6 +214,7 @@ def publish(
                     f"no build of the corpus as it is now in {describe(settings)} (expected "
                     f"{name}); run `newsbot index build --shard I/N` for every shard first"
                 )
+            ensure_loaded(milvus, name, name + schema.DOCS)
             docs = dict(_doc_rows(milvus, name, with_counts=True))
         missing = sorted(d for d, h in hashes.items() if docs.get(d, ("",))[0] != h)
         if missing:
@@ -299,6 +302,7 @@ def manifest_of(settings: Settings, name: str) -> dict[str, Any]:
 def _manifest(settings: Settings, name: str) -> dict[str, Any]:
     milvus = client(settings)
     with translated(settings, name):
+        ensure_loaded(milvus, name + schema.DOCS)
         rows = milvus.query(name + schema.DOCS, ids=[schema.MANIFEST_ROW], output_fields=["meta"])
     if not rows:
         return {}
@@ -380,6 +384,7 @@ def _create_build(settings: Settings, name: str, dimension: int) -> None:
                 schema=schema.table_schema(4096, schema.DOC_FIELDS),
                 index_params=schema.table_index_params(milvus),
             )
+        ensure_loaded(milvus, name, name + schema.DOCS)
 
 
 def _create_quietly(milvus: Any, name: str, **kwargs: Any) -> None:

@@ -113,3 +113,12 @@ def error_for(settings: Settings, exc: BaseException, collection: str | None) ->
 
 def _first_line(text: str) -> str:
     return " ".join(text.strip().splitlines()[:1])[:300]
+
+
+def ensure_loaded(milvus: Any, *names: str) -> None:
+    """Load collections into memory for search (a reopened Milvus Lite file starts with them
+    released; a server keeps them loaded, so this is one cheap call there)."""
+    for name in names:
+        state = str(milvus.get_load_state(name).get("state", ""))
+        if "Loaded" not in state or "NotLoad" in state:
+            milvus.load_collection(name)
