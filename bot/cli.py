@@ -235,6 +235,8 @@ def open_bot(settings: Settings) -> Newsbot:
     try:
         serving_location(settings)
     except IndexMissingError:
+        if settings.store == "milvus":
+            raise  # a shared index is built on purpose, by `newsbot index build`
         typer.echo(
             f"newsbot: no index yet; building one from {safe(str(settings.corpus_dir))}", err=True
         )

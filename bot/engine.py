@@ -98,7 +98,9 @@ class Newsbot:
         try:
             stores.serving_location(settings)
         except IndexMissingError:
-            if not build_if_missing:
+            # A shared Milvus index is built on purpose (`newsbot index build`), never by a
+            # replica that happens to find it missing.
+            if not build_if_missing or settings.store == "milvus":
                 raise
             stores.build_index(settings, progress=progress)
         return cls(settings, embedder, reader)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,9 @@ from bot.config import Settings
 from bot.errors import IndexMissingError, NewsbotError
 
 REBUILD_HINT = "run `newsbot index build`"
+# gRPC's C core logs connection events (a server asking the client to ping less) straight to
+# stderr; the CLI promises one line per error, so it stays quiet unless asked otherwise.
+os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 # Per call: a server that does not answer in this long is reported as unreachable.
 CALL_TIMEOUT = 30.0
 _clients: dict[tuple[str, str], Any] = {}
