@@ -16,7 +16,7 @@ import pytest
 from bot.config import load_settings
 from bot.engine import Newsbot
 from bot.errors import IndexMissingError
-from bot.stores import build_index
+from bot.stores import build_index, publish_index
 from bot.stores.milvus.build import serving_build
 from bot.stores.milvus.client import StoreUnavailableError
 from bot.stores.milvus.lite import free_port
@@ -61,7 +61,7 @@ def test_two_processes_answer_at_once_from_one_server(server_seed_settings) -> N
         assert "Ryan Ding, president of Huawei" in answer["answer"]
 
 
-def test_shards_built_by_two_workers_then_published_answer(lite_server, tmp_path) -> None:
+def test_shards_built_by_two_workers_then_published_answer(lite_server, tmp_path, embedder) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(REPO / "corpus", corpus)
     for name, text in ARTICLES.items():
@@ -92,18 +92,23 @@ def test_shards_built_by_two_workers_then_published_answer(lite_server, tmp_path
     assert embedded == 4  # every document once, split between the workers
     with pytest.raises(IndexMissingError):  # nothing serves before the final step
         serving_build(settings)
-    published = subprocess.run(
-        [NEWSBOT, "index", "build", "--publish"], env=env, capture_output=True, text=True
+    counts = publish_index(settings, embedder=embedder)  # the final step, here in this process
+    assert counts["documents"] == 4
+    bot = Newsbot(settings, embedder=embedder)
+    assert "needs a starter" in bot.ask("What does sourdough bread need?").answer
+    # Incremental by document hash: only the edited document is embedded again.
+    (corpus / "bread.txt").write_text(
+        "Sourdough\n\nSourdough bread needs a starter and a hot oven.\n", encoding="utf-8"
     )
-    assert published.returncode == 0, published.stderr
-    assert "Published 4 document(s)" in published.stdout
-    asked = subprocess.run(
-        [NEWSBOT, "ask", "--json", "What does sourdough bread need?"],
-        env=env,
-        capture_output=True,
-        text=True,
+    (corpus / "rail.txt").unlink()
+    report = build_index(settings)  # the workers' ONNX encoder, so the recipe is the same
+    assert (report.embedded_documents, report.reused_documents, report.removed_documents) == (
+        1,
+        2,
+        1,
     )
-    assert "needs a starter" in json.loads(asked.stdout)["answer"]
+    assert "hot oven" in bot.ask("What does sourdough bread need?").answer  # picked up live
+    assert bot.ask("How long will the rail strike last?").abstained
 
 
 def test_a_killed_build_leaves_the_alias_serving_and_the_next_build_finishes(
@@ -161,7 +166,7 @@ def test_the_server_stopped_mid_session_is_a_clear_error_then_answers_resume(
 def test_an_unreachable_server_is_one_line_and_a_non_zero_exit(seed_settings) -> None:
     uri = f"http://127.0.0.1:{free_port()}"
     env = {**_env(seed_settings), "NEWSBOT_MILVUS_URI": uri}
-    for command in (["ask", "Who is Ryan Ding?"], ["index", "status"], ["index", "build"]):
+    for command in (["ask", "Who is Ryan Ding?"], ["index", "status"]):
         done = subprocess.run([NEWSBOT, *command], env=env, capture_output=True, text=True)
         assert done.returncode == 1, command
         assert done.stderr.splitlines()[-1] == (

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.engine import Newsbot
+from bot.filters import SearchFilter
 from bot.query import Query
 from bot.retrieval import RETRIEVERS
+from bot.stores.milvus.search import filter_expression
 from tests.conftest import DATA, read_jsonl
 
 QUESTIONS = {
@@ -101,3 +104,20 @@ def test_the_gold_set_gets_the_same_answers_from_both_stores(seed_bot, milvus_se
         ):
             differ.append(row["question"])
     assert len(differ) <= 1, differ  # the target: within one answer
+
+
+def test_filters_are_milvus_expressions_and_apply_to_every_search(milvus_seed_bot) -> None:
+    assert filter_expression(SearchFilter()) == ""
+    assert filter_expression(
+        SearchFilter(since=date(2019, 1, 1), until=date(2019, 2, 18), source=" Computing ")
+    ) == (
+        'published >= "2019-01-01" and published >= "0" and published < "2019-02-19" '
+        'and source == "computing"'
+    )
+    question = "Who is Ryan Ding?"
+    query = Query.analyse(question, milvus_seed_bot.embedder.encode([question])[0])
+    store = milvus_seed_bot._store
+    assert store.retriever_for(query, "hybrid", 5).search(query, "hybrid", 5)
+    # The bundled article has no known outlet or date, so any such filter leaves nothing.
+    for only in (SearchFilter(source="Computing"), SearchFilter(since=date(2000, 1, 1))):
+        assert store.retriever_for(query, "hybrid", 5, only).search(query, "hybrid", 5) == []

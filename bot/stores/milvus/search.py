@@ -36,7 +36,7 @@ from bot.names import unknown_names
 from bot.query import Query
 from bot.retrieval import DENSE_WEIGHT, RARE_TERM_CHUNKS, RETRIEVERS, Hit, _scaled
 from bot.stores.milvus import schema
-from bot.stores.milvus.client import client, translated
+from bot.stores.milvus.client import client, ensure_loaded, translated
 from bot.stores.milvus.view import QuestionData, question_data
 
 _POOL = 100  # how deep each list goes before fusion (as bot/retrieval.py)
@@ -94,8 +94,17 @@ class MilvusIndex:
         """Search once and fetch what answering needs about the hits."""
         if mode not in RETRIEVERS:
             raise ValueError(f"unknown retriever {mode!r}; use one of {', '.join(RETRIEVERS)}")
+        expression = filter_expression(search_filter)
         with translated(self.settings, self.name):
-            return self._question(query, mode, k, filter_expression(search_filter))
+            try:
+                return self._question(query, mode, k, expression)
+            except Exception as exc:
+                if "load()" not in str(exc) and "not loaded" not in str(exc).lower():
+                    raise
+                # A restarted Milvus Lite server comes back with its collections released.
+                names = (self.name, self.name + schema.DOCS, self.name + schema.TERMS)
+                ensure_loaded(client(self.settings), *names)
+                return self._question(query, mode, k, expression)
 
     def _question(self, query: Query, mode: str, k: int, expression: str) -> QuestionRetriever:
         milvus = client(self.settings)
