@@ -92,7 +92,7 @@ def test_shards_built_by_two_workers_then_published_answer(lite_server, tmp_path
     assert embedded == 4  # every document once, split between the workers
     with pytest.raises(IndexMissingError):  # nothing serves before the final step
         serving_build(settings)
-    counts = publish_index(settings, embedder=embedder)  # the final step, here in this process
+    counts = publish_index(settings)  # the final step, in this process (the same ONNX recipe)
     assert counts["documents"] == 4
     bot = Newsbot(settings, embedder=embedder)
     assert "needs a starter" in bot.ask("What does sourdough bread need?").answer
