@@ -159,7 +159,8 @@ def build(
                 before = dict(_doc_rows(milvus, serving, list(mine)))
             reusable = {d: h for d, h in mine.items() if before.get(d) == h}
         fresh = [d for d in mine if d not in reusable]
-        _copy(settings, serving, name, sorted(reusable)) if reusable else None
+        if reusable:
+            _copy(settings, serving, name, sorted(reusable))
         embedded, texts = _embed_fresh(settings, name, fresh, mine, embedder, warnings, report)
         if publish_after:
             location, counts = publish(settings, name=name, encoder=encoder, recipe=recipe)
