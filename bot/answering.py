@@ -35,7 +35,6 @@ import numpy as np
 
 from bot.acronyms import asked_abbreviation, spells_out
 from bot.checks import Context, Expected, check, expected
-from bot.filters import SearchFilter
 from bot.lexical import terms, words
 from bot.names import unknown_names
 from bot.query import Query
@@ -234,10 +233,9 @@ def answer_question(
     top_k: int,
     candidates: int,
     min_confidence: float,
-    search_filter: SearchFilter | None = None,
 ) -> Answer:
     """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain."""
-    hits = retriever.search(query, mode, candidates, search_filter)
+    hits = retriever.search(query, mode, candidates)
     if not hits:
         return Answer(query.text, None, True, 0.0, [], abstain_reason="no passage matches")
     asked = analyse_question(retriever, query)

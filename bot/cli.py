@@ -140,6 +140,26 @@ SourceOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON, one object per line.")]
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="Where the index lives: faiss (files in --index) or milvus (--milvus-uri).",
+        envvar="NEWSBOT_STORE",
+        show_default=Settings.store,
+        metavar="NAME",
+    ),
+]
+MilvusUriOption = Annotated[
+    str | None,
+    typer.Option(
+        "--milvus-uri",
+        help="Milvus: a file path (Milvus Lite, one process) or http://host:port (a server).",
+        envvar="NEWSBOT_MILVUS_URI",
+        show_default="milvus.db in --index",
+        metavar="URI",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -250,21 +270,29 @@ def _lenient_stdin() -> None:
 
 
 def settings_from(
-    corpus: Path | None, index: Path | None, retriever: str | None = None
+    corpus: Path | None,
+    index: Path | None,
+    retriever: str | None = None,
+    store: str | None = None,
+    milvus_uri: str | None = None,
 ) -> Settings:
     """Settings with the command line's options applied over file and environment."""
-    return load_settings(corpus_dir=corpus, index_dir=index, retriever=retriever)
+    return load_settings(
+        corpus_dir=corpus, index_dir=index, retriever=retriever, store=store, milvus_uri=milvus_uri
+    )
 
 
 def open_bot(settings: Settings) -> Newsbot:
     """Load the index (building it when there is none yet) and warn if the corpus changed."""
     from bot.engine import Newsbot
     from bot.errors import IndexMissingError
-    from bot.indexing import build_index, store
+    from bot.stores import build_index, serving_location
 
     try:
-        store.current_build(settings.index_dir)
+        serving_location(settings)
     except IndexMissingError:
+        if settings.store == "milvus":
+            raise  # a shared index is built on purpose, by `newsbot index build`
         typer.echo(
             f"newsbot: no index yet; building one from {safe_line(str(settings.corpus_dir))}",
             err=True,
@@ -297,10 +325,12 @@ def ask(
     source: SourceOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
+    milvus_uri: MilvusUriOption = None,
 ) -> None:
     """Answer a question with cited passages."""
     with user_errors():
-        settings = settings_from(corpus, index, retriever)
+        settings = settings_from(corpus, index, retriever, store, milvus_uri)
         check_top_k(top_k)
         from bot.filters import search_filter
 
@@ -384,6 +414,8 @@ def chat(
     retriever: RetrieverOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
+    milvus_uri: MilvusUriOption = None,
 ) -> None:
     """Ask questions interactively; follow-ups ("and Germany?", "what did he say?") are read
     with the question before them (/new starts afresh, /help lists commands, Ctrl-D leaves)."""
@@ -392,7 +424,7 @@ def chat(
     interactive = sys.stdin.isatty() and not json_output
     with user_errors():
         check_top_k(top_k)
-        settings = settings_from(corpus, index, retriever)
+        settings = settings_from(corpus, index, retriever, store, milvus_uri)
         with _signals_to_this_thread():
             bot = open_bot(settings)
             with _status("loading the model…"):
@@ -526,12 +558,14 @@ def eval_command(
     retriever: RetrieverOption = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
+    milvus_uri: MilvusUriOption = None,
 ) -> None:
     """Measure answer quality on a QA file: passage recall, answers, abstentions, latency."""
     with user_errors():
         from bot import evaluation
 
-        settings = settings_from(corpus, index, retriever)
+        settings = settings_from(corpus, index, retriever, store, milvus_uri)
         items = evaluation.load_qa(qa_file)
         bot = open_bot(settings)
         results = evaluation.run(
@@ -576,6 +610,8 @@ def telegram(
     ] = None,
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
+    milvus_uri: MilvusUriOption = None,
 ) -> None:
     """Answer questions on Telegram (long polling) until Ctrl-C or SIGTERM."""
     import os
@@ -593,6 +629,7 @@ def telegram(
 
             duration_seconds(refresh, "--refresh")
             settings = settings.replace(feeds_refresh=refresh.strip())
+        settings = settings_from(corpus, index, None, store, milvus_uri)
         from bot.telegram.app import run_bot
 
         run_bot(token, settings, base_url=api_base_url)
@@ -602,6 +639,8 @@ def telegram(
 def index_build(
     corpus: CorpusOption = None,
     index: IndexOption = None,
+    store: StoreOption = None,
+    milvus_uri: MilvusUriOption = None,
     if_needed: Annotated[
         bool,
         typer.Option("--if-needed", help="Only build if the index is missing, stale or outdated."),
@@ -610,27 +649,62 @@ def index_build(
         bool,
         typer.Option("--full", help="Rebuild every document instead of reusing unchanged ones."),
     ] = False,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            help="Milvus: embed only share I of N (1-based) of the corpus, without publishing; "
+            "run one per worker, then --publish once.",
+            metavar="I/N",
+        ),
+    ] = None,
+    publish: Annotated[
+        bool,
+        typer.Option("--publish", help="Milvus: publish the build the --shard workers made."),
+    ] = False,
 ) -> None:
     """(Re)build the index from the corpus; the old index serves until the new one is complete."""
     with user_errors():
-        settings = settings_from(corpus, index)
-        if if_needed:
+        settings = settings_from(corpus, index, None, store, milvus_uri)
+        from bot import stores
+
+        where = (
+            f"Milvus collection {settings.milvus_collection} at {settings.milvus_address}"
+            if settings.store == "milvus"
+            else str(settings.index_dir)
+        )
+        if publish:
+            counts = stores.publish_index(settings)
+            typer.echo(
+                f"Published {counts['documents']} document(s): {counts['chunks']} chunks, "
+                f"{counts['sentences']} sentences -> {where}"
+            )
+            return
+        share = parse_shard(shard)
+        if if_needed and share is None:
             from bot.errors import IndexUnusableError
-            from bot.indexing import index_status
 
             try:
-                status = index_status(settings)
+                status = stores.index_status(settings)
             except IndexUnusableError:  # damaged or from an older newsbot: rebuild it
                 status = None
             if status is not None and status.up_to_date(settings):
                 typer.echo(f"Index is up to date ({status.manifest['counts']['chunks']} chunks).")
                 return
-        from bot.indexing import build_index
-
         with BuildProgress() as progress:
-            report = build_index(settings, progress=progress, full=full)
+            report = stores.build_index(
+                settings, progress=progress, full=full, shard=share, publish=share is None
+            )
         for warning in report.warnings:
             typer.echo(f"newsbot: warning: {safe_line(warning)}", err=True)
+            typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
+        if share is not None:
+            typer.echo(
+                f"Shard {share[0] + 1}/{share[1]}: {report.embedded_documents} document(s) "
+                f"embedded ({report.embedded_texts} passages); publish with "
+                "`newsbot index build --publish` once every shard is done."
+            )
+            return
         if report.full:
             typer.echo(f"Full build: {report.reason}.", err=True)
         else:
@@ -641,20 +715,41 @@ def index_build(
             )
         typer.echo(
             f"Indexed {report.documents} document(s): {report.chunks} chunks, "
-            f"{report.sentences} sentences in {report.seconds:.1f} s -> {settings.index_dir}"
+            f"{report.sentences} sentences in {report.seconds:.1f} s -> {where}"
         )
 
 
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """'2/4' -> (1, 4) (0-based share, count); `ConfigError` for anything else."""
+    if text is None:
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise ConfigError(f"--shard must be I/N with 1 <= I <= N, e.g. 1/4; got {text!r}")
+    return int(match.group(1)) - 1, int(match.group(2))
+
+
 @index_app.command("status")
-def index_status_command(corpus: CorpusOption = None, index: IndexOption = None) -> None:
+def index_status_command(
+    corpus: CorpusOption = None,
+    index: IndexOption = None,
+    store: StoreOption = None,
+    milvus_uri: MilvusUriOption = None,
+) -> None:
     """Say what is indexed and whether the corpus changed since."""
     with user_errors():
-        from bot.indexing import index_status
+        from bot.stores import index_status
 
         settings = settings_from(corpus, index)
+        settings = settings_from(corpus, index, None, store, milvus_uri)
         status = index_status(settings)
         if not status.exists:
-            typer.echo(f"No index at {status.index_dir}; run `newsbot index build`.")
+            where = (
+                f"Milvus collection {settings.milvus_collection} at {settings.milvus_address}"
+                if settings.store == "milvus"
+                else status.index_dir
+            )
+            typer.echo(f"No index at {where}; run `newsbot index build`.")
             raise typer.Exit(1)
         manifest = status.manifest
         counts = manifest["counts"]

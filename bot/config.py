@@ -14,6 +14,8 @@ from typing import Any
 from bot.errors import ConfigError
 
 ENV_PREFIX = "NEWSBOT_"
+SECRETS = frozenset({"milvus_token"})  # settings never written to an index manifest
+STORES = ("faiss", "milvus")
 CONFIG_FILE_NAME = "newsbot.toml"
 
 
@@ -63,14 +65,28 @@ class Settings:
     # `feeds update` (e.g. "30m", "2h"; empty: never).
     fetch_timeout: float = 20.0
     feeds_refresh: str = ""
+    # Where the index lives: "faiss" (files under index_dir) or "milvus" (see docs/scaling.md).
+    store: str = "faiss"
+    # Milvus: a path is Milvus Lite embedded (one process); http://host:port is a server.
+    # Empty: index_dir/milvus.db.
+    milvus_uri: str = ""
+    milvus_token: str = ""  # "user:password" or an API key; never saved with the index
+    milvus_collection: str = "newsbot"  # the alias that serves; builds are collections under it
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (paths as strings)."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in fields(self)}
+        return {
+            f.name: _jsonable(getattr(self, f.name)) for f in fields(self) if f.name not in SECRETS
+        }
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with the non-None `changes` applied."""
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def milvus_address(self) -> str:
+        """`milvus_uri`, or the embedded Milvus Lite file under `index_dir` when it is empty."""
+        return self.milvus_uri or str(self.index_dir / "milvus.db")
 
     @property
     def chunking(self) -> dict[str, int]:
@@ -230,6 +246,13 @@ def _validate(settings: Settings) -> None:
         )
     if settings.feeds_refresh:
         duration_seconds(settings.feeds_refresh, "setting 'feeds_refresh'")
+    if settings.store not in STORES:
+        raise ConfigError(f"store must be faiss or milvus, not {settings.store!r}")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,150}", settings.milvus_collection):
+        raise ConfigError(
+            "setting 'milvus_collection' must be letters, digits and underscores, "
+            f"starting with a letter, got {settings.milvus_collection!r}"
+        )
     if settings.user_questions_per_minute < 0:
         raise ConfigError("user_questions_per_minute must be >= 0 (0 means no limit)")
 

@@ -271,7 +271,12 @@ class _Preferring:
     ) -> list[Hit]:
         from dataclasses import replace
 
-        hits = self._retriever.search(query, mode, max(k, _POOL), search_filter)
+        pool = max(k, _POOL)
+        hits = (
+            self._retriever.search(query, mode, pool)
+            if search_filter is None
+            else self._retriever.search(query, mode, pool, search_filter)
+        )
         data = self._retriever.data
         docs = [d.doc_id for d in data.documents]
         chunks = np.asarray([hit.chunk for hit in hits], dtype=np.int64)

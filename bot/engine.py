@@ -8,6 +8,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from bot import stores
 from bot.answering import Answer, answer_question
 from bot.citations import checked_citations
 from bot.config import Settings
@@ -21,13 +22,14 @@ from bot.conversation import (
 from bot.embedding import MODEL_NAME, Embedder
 from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
 from bot.filters import SearchFilter
-from bot.indexing import Progress, build_index, corpus_changes, store
+from bot.indexing import Progress, store
 from bot.indexing.store import DocumentRecord, IndexData
 from bot.lexical import terms
 from bot.query import Query
 from bot.reader import Reader, packaged_reader
 from bot.retrieval import Retriever
-from bot.spelling import read_as
+from bot.spelling import read_as_in
+from bot.stores.base import Store
 
 logger = logging.getLogger(__name__)
 _fallbacks_reported: set[Path] = set()  # builds whose missing ONNX encoder was already reported
@@ -91,7 +93,7 @@ class Newsbot:
         self._reader = reader
         self._lock = threading.Lock()
         self._rejected: Path | None = None  # a newer build that could not be loaded
-        self._retriever = self._load()
+        self._store: Store = self._load()
 
     @classmethod
     def open(
@@ -105,17 +107,19 @@ class Newsbot:
     ) -> Newsbot:
         """Load the index, building it first if there is none and `build_if_missing`."""
         try:
-            store.current_build(settings.index_dir)
+            stores.serving_location(settings)
         except IndexMissingError:
-            if not build_if_missing:
+            # A shared Milvus index is built on purpose (`newsbot index build`), never by a
+            # replica that happens to find it missing.
+            if not build_if_missing or settings.store == "milvus":
                 raise
-            build_index(settings, progress=progress)
+            stores.build_index(settings, progress=progress)
         return cls(settings, embedder, reader)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = default_query_embedder(self._retriever.data)
+            self._embedder = default_query_embedder(self._store)  # type: ignore[arg-type]
         return self._embedder
 
     @property
@@ -127,16 +131,16 @@ class Newsbot:
 
     @property
     def manifest(self) -> dict[str, Any]:
-        return self._retriever.data.manifest
+        return self._store.manifest
 
     @property
     def documents(self) -> list[DocumentRecord]:
         """The documents of the serving index, with their text as it was indexed."""
-        return self._retriever.data.documents
+        return self._store.documents
 
     def changed_files(self) -> list[str]:
         """Corpus files added, removed or edited since the serving index was built."""
-        return corpus_changes(self.manifest, self.settings.corpus_dir)
+        return self._store.changed_files(self.settings.corpus_dir)
 
     def staleness_warning(self) -> str | None:
         """One line for the user if the corpus changed since the index was built."""
@@ -162,18 +166,19 @@ class Newsbot:
         little higher (the previous answer's, for a follow-up)."""
         question = validate_question(question, self.settings.max_question_chars)
         self.reload_if_rebuilt()
-        current = prefer_previous(self._retriever, prefer)  # one snapshot for the whole question
-        looked_up = read_as(question, current.document_frequency)
+        current = self._store  # one snapshot for the whole question
+        looked_up = read_as_in(question, current.term_counts)
         query = Query.analyse(question, self.embedder.encode([looked_up])[0], looked_up)
+        mode = retriever or self.settings.retriever
+        candidates = max(self.settings.candidates, top_k or 0)
         answer = answer_question(
-            current,
+            prefer_previous(current.retriever_for(query, mode, candidates, search_filter), prefer),
             self.reader,
             query,
-            mode=retriever or self.settings.retriever,
+            mode=mode,
             top_k=top_k or self.settings.top_k,
-            candidates=max(self.settings.candidates, top_k or 0),
+            candidates=candidates,
             min_confidence=self.settings.min_confidence,
-            search_filter=search_filter,
         )
         return checked_citations(answer)
 
@@ -205,16 +210,16 @@ class Newsbot:
     def reload_if_rebuilt(self) -> bool:
         """Swap in a newer build if `newsbot index build` published one; True if it did."""
         try:
-            serving = store.current_build(self.settings.index_dir)
+            serving = stores.serving_location(self.settings)
         except IndexUnusableError:
             return False  # keep answering from what is loaded
-        if serving in (self._retriever.data.location, self._rejected):
+        if serving in (self._store.location, self._rejected):
             return False
         with self._lock:
-            if serving in (self._retriever.data.location, self._rejected):
+            if serving in (self._store.location, self._rejected):
                 return False
             try:
-                self._retriever = self._load()
+                self._store = self._load()
             except IndexUnusableError as problem:
                 # Keep answering from the build that is loaded and known good; say so once.
                 self._rejected = serving
@@ -223,15 +228,24 @@ class Newsbot:
                     "still answering from build %s",
                     serving.name,
                     problem,
-                    self._retriever.data.location.name,
+                    self._store.location.name,
                 )
                 return False
         return True
 
-    def _load(self) -> Retriever:
-        data = store.load(self.settings.index_dir)
-        self._check_model(data.manifest)
-        return Retriever(data)
+    @property
+    def _retriever(self) -> Retriever:
+        """The FAISS store's retriever (tests and scripts that search it directly)."""
+        return self._store.retriever  # type: ignore[attr-defined]
+
+    def searcher(self, query: Query, mode: str, k: int) -> Any:
+        """What answering reads for one question, from either store (see bot/stores/base.py)."""
+        return self._store.retriever_for(query, mode, k)
+
+    def _load(self) -> Store:
+        found = stores.open_store(self.settings)
+        self._check_model(found.manifest)
+        return found
 
     def _check_model(self, manifest: dict[str, Any]) -> None:
         expected = self._embedder.name if self._embedder is not None else MODEL_NAME

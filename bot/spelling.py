@@ -9,7 +9,7 @@ reader and the name checks; what the user typed is still what the answer says wa
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from bot.lexical import STOPWORDS, terms
 from bot.names import place_words
@@ -45,6 +45,22 @@ def read_as(question: str, known: Mapping[str, int]) -> str:
     text = _spell_out(question, known)
     text = _correct_typos(text, known)
     return _END.sub("", text) + "?"
+
+
+def read_as_in(question: str, term_counts: Callable[[set[str]], Mapping[str, int]]) -> str:
+    """`read_as` for an index that looks terms up on demand (`term_counts(terms)`, e.g. one
+    Milvus query): a first pass records every term it would look up, a second reads them."""
+    asked = _Recorder()
+    read_as(question, asked)
+    return read_as(question, term_counts(set(asked)))
+
+
+class _Recorder(dict):
+    """A mapping that knows no term and remembers which were asked."""
+
+    def get(self, key: str, default: int | None = None) -> int:  # type: ignore[override]
+        self[key] = 0
+        return 0
 
 
 def _spell_out(text: str, known: Mapping[str, int]) -> str:

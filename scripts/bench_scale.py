@@ -1,7 +1,7 @@
 """Scale: indexes of 1,000 and 10,000 articles, and where dense search should leave exact FAISS.
 
     make bench-deps && .venv/bin/python scripts/bench_scale.py [--sizes 1000 10000]
-        [--questions 300] [--synthetic 50000 100000 200000]
+        [--questions 300] [--synthetic 50000 100000 200000] [--store milvus [--no-gold]]
 
 Articles are SQuAD v1.1 train paragraphs, one per file (title in front matter), in the order
 of the data set: news-sized texts of ~120 words, with real questions about them. For each size:
@@ -18,12 +18,22 @@ Then flat and HNSW search time per query on `--synthetic` chunk counts (real chu
 repeated with a little noise, re-normalised), to find where flat search gets slow; HNSW's
 recall there is reported too, but real data above is what the recall target is judged on.
 Results in scripts/results/bench_scale.json.
+
+With `--store milvus` (issue 19), each size is also built into Milvus (a `milvus-lite server`
+on 127.0.0.1 started for the run, so questions go over gRPC as replicas' would), in the same
+run as the FAISS baseline, and both stores answer the same questions, each in its own fresh
+process: build time, warm p50/p95 with the reader, the answering process's resident memory
+(peak and after the questions), the server's, and how many answers are identical. The seed
+article's gold, dev and users sets are answered through both stores too (`--gold`, on by
+default with milvus). Results in scripts/results/bench_scale_milvus.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -183,12 +193,242 @@ def synthetic(base: np.ndarray, queries: np.ndarray, sizes: list[int]) -> list[d
     return found
 
 
+SEED_SETS = ("seed_gold", "seed_dev", "seed_users")
+REPO = Path(__file__).resolve().parent.parent
+
+
+def ask_worker(spec_path: Path) -> None:
+    """In a fresh process: open the index, answer the questions, write timings, answers and
+    this process's memory to the spec's `out` file."""
+    from bot.config import load_settings
+    from bot.engine import Newsbot
+
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    settings = load_settings(**spec["settings"])
+    bot = Newsbot(settings)
+    questions = spec["questions"]
+    bot.ask(questions[0])  # warm-up: model, reader, first search
+    latencies, answers = [], []
+    for question in questions:
+        started = time.perf_counter()
+        answer = bot.ask(question)
+        latencies.append((time.perf_counter() - started) * 1000)
+        answers.append([answer.answer, answer.abstained, round(answer.confidence, 3)])
+    out = {
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "rss_mb": round(_status_mb("VmRSS"), 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "answers": answers,
+    }
+    Path(spec["out"]).write_text(json.dumps(out), encoding="utf-8")
+
+
+def _status_mb(field: str, pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def asked(settings: dict[str, str], questions: list[str], scratch: Path) -> dict[str, Any]:
+    spec = scratch / f"ask-{time.time_ns()}.json"
+    out = spec.with_suffix(".out.json")
+    spec.write_text(
+        json.dumps({"settings": settings, "questions": questions, "out": str(out)}),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, __file__, "--ask-worker", str(spec)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"ask worker failed:\n{done.stderr[-2000:]}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def milvus_size(count: int, root: Path, question_count: int, uri: str, server: Any) -> dict:
+    """The FAISS index `one_size` built at `root`, built again into Milvus, both asked."""
+    corpus, index = root / "corpus", root / "index"
+    items = paragraphs_as_articles(count)
+    questions = [
+        q.question
+        for q in squadlib.sample([q for _, _, qs in items for q in qs], question_count, seed=1234)
+    ]
+    collection = f"bench{count}"
+    flags = ["--corpus", str(corpus), "--index", str(index), "--store", "milvus"]
+    os.environ["NEWSBOT_MILVUS_COLLECTION"] = collection
+    built = measured([NEWSBOT, "index", "build", *flags, "--milvus-uri", uri, "--full"])
+    del os.environ["NEWSBOT_MILVUS_COLLECTION"]
+    print(f"  milvus build {built['seconds']:.1f} s; {built['stdout'].strip()}", flush=True)
+    base = {"corpus_dir": str(corpus), "index_dir": str(index)}
+    faiss_run = asked(base, questions, root)
+    milvus_run = asked(
+        {**base, "store": "milvus", "milvus_uri": uri, "milvus_collection": collection},
+        questions,
+        root,
+    )
+    same = sum(a == b for a, b in zip(faiss_run["answers"], milvus_run["answers"], strict=True))
+    same_text = sum(
+        a[:2] == b[:2] for a, b in zip(faiss_run["answers"], milvus_run["answers"], strict=True)
+    )
+    result = {
+        "articles": count,
+        "milvus_build_seconds": built["seconds"],
+        "milvus_build_peak_rss_mb": built["peak_rss_mb"],
+        "server_rss_mb": round(_status_mb("VmRSS", server.pid), 1),
+        "server_peak_rss_mb": round(_status_mb("VmHWM", server.pid), 1),
+        "faiss": {k: v for k, v in faiss_run.items() if k != "answers"},
+        "milvus": {k: v for k, v in milvus_run.items() if k != "answers"},
+        "questions": len(questions),
+        "identical_answers": same,
+        "identical_answer_text": same_text,
+        "differences": [
+            {"question": q, "faiss": a, "milvus": b}
+            for q, a, b in zip(questions, faiss_run["answers"], milvus_run["answers"], strict=True)
+            if a[:2] != b[:2]
+        ][:20],
+    }
+    print(f"  {json.dumps({k: v for k, v in result.items() if k != 'differences'})}", flush=True)
+    return result
+
+
+def gold_sets(root: Path, uri: str) -> list[dict[str, Any]]:
+    """The seed article's question sets through both stores: right answers and identity."""
+    corpus, index = root / "corpus", root / "index"
+    shutil.copytree(REPO / "corpus", corpus)
+    for store in ("faiss", "milvus"):
+        extra = ["--store", store, "--milvus-uri", uri]
+        measured(
+            [NEWSBOT, "index", "build", "--corpus", str(corpus), "--index", str(index), *extra]
+        )
+    found = []
+    for name in SEED_SETS:
+        path = REPO / "tests" / "data" / f"{name}.jsonl"
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        questions = [row["question"] for row in rows]
+        base = {"corpus_dir": str(corpus), "index_dir": str(index)}
+        runs = {
+            store: asked({**base, "store": store, "milvus_uri": uri}, questions, root)
+            for store in ("faiss", "milvus")
+        }
+        evals = {}
+        for store in ("faiss", "milvus"):
+            done = subprocess.run(
+                [
+                    NEWSBOT,
+                    "eval",
+                    str(path),
+                    "--json",
+                    "--corpus",
+                    str(corpus),
+                    "--index",
+                    str(index),
+                    "--store",
+                    store,
+                    "--milvus-uri",
+                    uri,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            evals[store] = json.loads(done.stdout)
+        answers = zip(runs["faiss"]["answers"], runs["milvus"]["answers"], strict=True)
+        result = {
+            "set": name,
+            "questions": len(questions),
+            "identical_answers": sum(a[:2] == b[:2] for a, b in answers),
+            "faiss_right": _right(evals["faiss"]),
+            "milvus_right": _right(evals["milvus"]),
+            "faiss_eval": evals["faiss"],
+            "milvus_eval": evals["milvus"],
+        }
+        print(f"  {name}: {result['identical_answers']}/{len(questions)} identical", flush=True)
+        found.append(result)
+    return found
+
+
+def _right(report: dict[str, Any]) -> int:
+    """Answerable questions answered right, from `newsbot eval --json`."""
+    return round((report["sentence_accuracy"] or 0) * report["answerable"])
+
+
+def milvus_main(args: argparse.Namespace) -> None:
+    from bot.stores.milvus.lite import start_server, stop_server
+
+    results: dict[str, Any] = {"load_before": os.getloadavg(), "sizes": [], "milvus": []}
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(f"machine: {uptime}")
+    with tempfile.TemporaryDirectory(prefix="newsbot-bench-scale-") as scratch:
+        server, uri = start_server(Path(scratch) / "milvus")
+        try:
+            if args.gold:
+                results["gold"] = gold_sets(Path(scratch) / "seed", uri)
+            for count in args.sizes:
+                root = Path(scratch) / str(count)
+                results["sizes"].append(one_size(count, root, args.questions))
+                results["milvus"].append(milvus_size(count, root, args.questions, uri, server))
+        finally:
+            stop_server(server)
+    results["load_after"] = os.getloadavg()
+    path = write_results("bench_scale_milvus", results)
+    print()
+    print_table(
+        [
+            "articles",
+            "build s FAISS / Milvus",
+            "ask p50 ms FAISS / Milvus",
+            "ask p95 ms FAISS / Milvus",
+            "answering RSS MB FAISS / Milvus",
+            "server RSS MB",
+            "identical answers",
+        ],
+        [
+            [
+                f["articles"],
+                f"{f['build_seconds']} / {m['milvus_build_seconds']}",
+                f"{m['faiss']['p50_ms']} / {m['milvus']['p50_ms']}",
+                f"{m['faiss']['p95_ms']} / {m['milvus']['p95_ms']}",
+                f"{m['faiss']['rss_mb']} / {m['milvus']['rss_mb']}",
+                m["server_rss_mb"],
+                f"{m['identical_answer_text']}/{m['questions']}",
+            ]
+            for f, m in zip(results["sizes"], results["milvus"], strict=True)
+        ],
+    )
+    if results.get("gold"):
+        print()
+        print_table(
+            ["seed set", "questions", "right FAISS / Milvus", "identical answers"],
+            [
+                [
+                    g["set"],
+                    g["questions"],
+                    f"{g['faiss_right']} / {g['milvus_right']}",
+                    g["identical_answers"],
+                ]
+                for g in results["gold"]
+            ],
+        )
+    print(f"\nload average before {results['load_before']}, after {results['load_after']}")
+    print(f"results: {path}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--synthetic", type=int, nargs="*", default=[50_000, 100_000, 200_000])
+    parser.add_argument("--store", choices=("faiss", "milvus"), default="faiss")
+    parser.add_argument("--gold", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--ask-worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.ask_worker:
+        ask_worker(args.ask_worker)
+        return
+    if args.store == "milvus":
+        milvus_main(args)
+        return
     results: dict[str, Any] = {"load_before": os.getloadavg(), "sizes": []}
     uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     print(f"machine: {uptime}")

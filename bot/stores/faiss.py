@@ -1,0 +1,63 @@
+"""The FAISS store: today's index files (bot/indexing/store.py), loaded whole by each process,
+searched by bot/retrieval.py. An adapter only: those modules are unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.config import Settings
+from bot.filters import SearchFilter
+from bot.indexing import corpus_changes, store
+from bot.indexing.store import DocumentRecord
+from bot.query import Query
+from bot.retrieval import Retriever
+
+
+class FaissStore:
+    """One loaded build under `index_dir`."""
+
+    def __init__(self, retriever: Retriever) -> None:
+        self.retriever = retriever
+        self.location: Path = retriever.data.location
+        self.manifest: dict[str, Any] = retriever.data.manifest
+
+    @property
+    def documents(self) -> list[DocumentRecord]:
+        return self.retriever.data.documents
+
+    def retriever_for(
+        self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
+    ) -> Any:
+        if search_filter is None or not search_filter.active:
+            return self.retriever
+        return _Filtered(self.retriever, search_filter)
+
+    def changed_files(self, corpus_dir: Path) -> list[str]:
+        return corpus_changes(self.manifest, corpus_dir)
+
+    def term_counts(self, terms: set[str]) -> dict[str, int]:
+        known = self.retriever.document_frequency
+        return {term: known.get(term, 0) for term in terms}
+
+
+class _Filtered:
+    """The retriever with a filter bound to its searches (bot/retrieval.py applies it)."""
+
+    def __init__(self, retriever: Retriever, search_filter: SearchFilter) -> None:
+        self._retriever = retriever
+        self._filter = search_filter
+
+    def search(self, query: Query, mode: str, k: int) -> Any:
+        return self._retriever.search(query, mode, k, search_filter=self._filter)  # type: ignore[call-arg]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._retriever, name)
+
+
+def open_faiss(settings: Settings) -> FaissStore:
+    return FaissStore(Retriever(store.load(settings.index_dir)))
+
+
+def serving_location(settings: Settings) -> Path:
+    return store.current_build(settings.index_dir)

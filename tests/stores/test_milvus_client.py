@@ -1,0 +1,51 @@
+"""Errors from Milvus, as the user reads them; settings for the store."""
+
+from __future__ import annotations
+
+import pytest
+from pymilvus.exceptions import MilvusException
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+from bot.stores.milvus.client import StoreUnavailableError, error_for
+from bot.stores.milvus.schema import decode_term, encode_term
+
+
+def test_a_refused_token_names_the_setting_and_not_the_token(monkeypatch) -> None:
+    # milvus-lite has no authentication, so the server's refusal is built as Milvus sends it.
+    settings = load_settings(milvus_uri="http://127.0.0.1:19530", milvus_token="root:s3cret")
+    refused = MilvusException(code=1800, message="user hasn't authenticated")
+    error = error_for(settings, refused, None)
+    assert isinstance(error, StoreUnavailableError)
+    assert str(error).startswith(
+        "Milvus at http://127.0.0.1:19530 refused the credentials (setting milvus_token"
+    )
+    assert "s3cret" not in str(error)
+
+
+def test_store_settings_come_from_env_and_are_checked(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("NEWSBOT_STORE", "milvus")
+    monkeypatch.setenv("NEWSBOT_MILVUS_URI", "http://127.0.0.1:19530")
+    monkeypatch.setenv("NEWSBOT_MILVUS_TOKEN", "root:s3cret")
+    settings = load_settings(index_dir=tmp_path)
+    assert (settings.store, settings.milvus_address, settings.milvus_collection) == (
+        "milvus",
+        "http://127.0.0.1:19530",
+        "newsbot",
+    )
+    assert "milvus_token" not in settings.to_json()  # never written into a manifest
+    assert load_settings(index_dir=tmp_path, milvus_uri="").milvus_address == str(
+        tmp_path / "milvus.db"
+    )
+    with pytest.raises(ConfigError, match="store must be faiss or milvus"):
+        load_settings(store="redis")
+    with pytest.raises(ConfigError, match="milvus_collection"):
+        load_settings(milvus_collection="news-bot")
+
+
+def test_terms_are_single_tokens_for_milvus_and_come_back_unchanged() -> None:
+    for term in ["huawei", "5g", "u.s", "co-op", "café", "x-ray", "$2", "ncsc's", "例え"]:
+        token = encode_term(term)
+        assert token.isalnum() and token.isascii()
+        assert decode_term(token) == term
+    assert encode_term("europe").startswith(encode_term("europ"))
