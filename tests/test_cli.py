@@ -337,7 +337,7 @@ def test_chat_catches_mistyped_commands_and_prefixes_errors(seed_env) -> None:
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         "newsbot: error: unknown command /source; did you mean /sources?",
-        "newsbot: error: unknown command /foo; commands: /new, /sources, /clear, /help, /quit",
+        "newsbot: error: unknown command /foo; commands: /new, /sources, /filter, /clear, /help, /quit",
         "newsbot: error: the question is 600 characters long; the limit is 500 "
         "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)",
     ]
