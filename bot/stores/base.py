@@ -18,10 +18,11 @@ A `Store` is the serving build of one index, as one question needs it:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.filters import SearchFilter
-from bot.query import Query
+if TYPE_CHECKING:  # `newsbot index status` imports this module and must stay light
+    from bot.filters import SearchFilter
+    from bot.query import Query
 
 
 class Store(Protocol):
