@@ -309,7 +309,7 @@ def with_checks(
 
 
 def sentence_context(retriever: Retriever, sentence: int) -> Context:
-    """A sentence with its neighbours in its article, the article's title, text and date."""
+    """A sentence with its neighbours in its article, the article's title and date."""
     data = retriever.data
     docs = data.sentences["doc"]
     doc = int(docs[sentence])
@@ -319,7 +319,7 @@ def sentence_context(retriever: Retriever, sentence: int) -> Context:
         if 0 <= s < len(docs) and int(docs[s]) == doc
     ]
     document = data.documents[doc]
-    return Context(" ".join([document.title, *near]), document.text, document.published)
+    return Context(" ".join([document.title, *near]), document.published)
 
 
 def answer_sentences(

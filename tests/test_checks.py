@@ -1,18 +1,10 @@
 """bot/checks.py: what a question pins down against the answer's context (no model)."""
 
-from bot.checks import (
-    ABSENT_FROM_ARTICLE,
-    CONTRADICTED,
-    LACKING,
-    Context,
-    check,
-    expected,
-    places_in,
-)
+from bot.checks import CONTRADICTED, LACKING, Context, check, expected, places_in
 
 
-def context(near: str, article: str = "", published: str = "") -> Context:
-    return Context(near, article or near, published)
+def context(near: str, published: str = "") -> Context:
+    return Context(near, published)
 
 
 def test_what_a_question_pins_down() -> None:
@@ -25,62 +17,49 @@ def test_what_a_question_pins_down() -> None:
     assert expected("Why did the US ban 5G kit?").numbers == ()
     assert dict(expected("Why did the US ban 5G kit?").places) == {"america": "US"}
     assert expected("tell us about 5G").places == ()
+    assert expected("What happened to the 17 employees?").numbers == ("17",)
 
 
-def test_a_year_the_passage_contradicts_lowers_the_confidence_most() -> None:
+def test_a_year_the_passage_contradicts_lowers_the_confidence() -> None:
     wanted = expected("How many masts were removed in 2021?")
     right = check(wanted, context("In 2021, 1,200 masts were removed."))
     wrong = check(wanted, context("In 2020, 800 masts were removed."))
     assert right.factor == 1.0 and not right.reasons
-    assert wrong.factor == CONTRADICTED
-    assert "2020" in wrong.reasons[0] and "2021" in wrong.reasons[0]
+    assert wrong.factor == CONTRADICTED < 1.0
+    assert wrong.reasons == ("the answer's passage is about 2020, not 2021",)
 
 
 def test_last_year_reads_from_the_articles_date() -> None:
     wanted = expected("What happened in 2019?")
-    assert check(wanted, context("Last year the ban began.", published="2020-03-01")).factor == 1
-    assert check(wanted, context("Last year the ban began.", published="2021-03-01")).factor == (
-        CONTRADICTED
-    )
+    assert check(wanted, context("Last year the ban began.", "2020-03-01")).factor == 1.0
+    assert check(wanted, context("Last year the ban began.", "2021-03-01")).factor == (CONTRADICTED)
 
 
-def test_a_year_the_article_gives_elsewhere_costs_nothing() -> None:
-    wanted = expected("What did the regulator decide in 2019?")
-    near = "The regulator decided to allow the kit."
-    assert check(wanted, context(near, article=near + " That was in 2019.")).factor == 1.0
-    assert check(wanted, context(near, published="2019-05-02")).factor == 1.0
-    assert check(wanted, context(near)).factor == LACKING
+def test_what_the_passage_only_lacks_costs_what_lacking_costs() -> None:
+    # Chosen on dev: lacking a year, number, place or role costs nothing, and says nothing.
+    for question, near in (
+        ("What did the regulator decide in 2019?", "The regulator decided to allow the kit."),
+        ("What happened to the 17 employees?", "The employees were freed."),
+        ("How did Germany react?", "The government said it would wait."),
+    ):
+        verdict = check(expected(question), context(near))
+        assert verdict.factor == LACKING, question
+        assert bool(verdict.reasons) == (LACKING < 1.0), question
 
 
-def test_a_number_the_passage_lacks() -> None:
-    wanted = expected("What happened to the 17 employees?")
-    assert check(wanted, context("All 17 employees were freed.")).factor == 1.0
-    assert check(wanted, context("The employees were freed.")).factor == LACKING
-    # A number the passage spells out is the same number.
+def test_a_number_spelled_out_is_the_same_number() -> None:
     sixteen = expected("Where did the 16 states sue?")
     assert check(sixteen, context("Sixteen states sued in California.")).factor == 1.0
+    assert check(sixteen, context("All 16 states sued.")).factor == 1.0
 
 
 def test_the_role_of_another_country() -> None:
     wanted = expected("What did the Chinese ambassador say?")
     chinese = check(wanted, context("Liu Xiaoming, China's ambassador to the UK, said no."))
     assert chinese.factor == 1.0
-    american = check(
-        wanted,
-        context(
-            "The American ambassador said the kit was unsafe.",
-            article="The American ambassador said the kit was unsafe. Beijing disagreed.",
-        ),
-    )
+    american = check(wanted, context("The American ambassador said the kit was unsafe."))
     assert american.factor == CONTRADICTED
     assert american.reasons == ("the answer's passage is not about Chinese",)
-
-
-def test_a_place_the_whole_article_never_names() -> None:
-    wanted = expected("How did Germany react?")
-    verdict = check(wanted, context("France said it would wait.", article="France said so."))
-    assert verdict.factor == ABSENT_FROM_ARTICLE
-    assert verdict.reasons == ("the answer's article never mentions Germany",)
 
 
 def test_places_of_one_country_are_one_place() -> None:
