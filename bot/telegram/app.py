@@ -46,7 +46,12 @@ from bot.errors import ConfigError, NewsbotError, QuestionError
 from bot.filters import SearchFilter, parse_filter_command
 from bot.telegram.conversations import FILE_NAME as CONVERSATIONS_FILE
 from bot.telegram.conversations import ConversationStore, conversation_thread
-from bot.telegram.deadline import AnswerTimeout, abandon_answers, answer_in_thread
+from bot.telegram.deadline import (
+    AnswerTimeout,
+    abandon_answers,
+    answer_in_thread,
+    join_answers,
+)
 from bot.telegram.format import render_answer, render_sources
 from bot.telegram.limits import (
     Abandoned,
@@ -89,6 +94,7 @@ FLOOD_RETRIES = 3  # times AIORateLimiter retries a call Telegram answered with 
 INLINE_CACHE_SECONDS = 10
 INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+EXIT_WAIT_SECONDS = 3.0  # at exit, for answers still being computed (a hung one is left)
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
 SOURCES_CHANGED = "Those passages changed in their files since this answer; ask again."
@@ -582,6 +588,7 @@ def run_bot(
             application.run_polling(
                 allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_SECONDS, stop_signals=None
             )
+            join_answers(EXIT_WAIT_SECONDS)
         except TelegramError as error:
             raise NewsbotError(
                 "the Telegram bot stopped: " + scrub(f"{type(error).__name__}: {error}", token)
@@ -598,4 +605,5 @@ def _stop_soon(application: Application) -> None:
     if isinstance(processor, ChatOrderedUpdateProcessor):
         processor.abandon()
     abandon_answers()  # a question still being answered never holds up the exit
+    application.bot_data[STATE_KEY].examples_stop.set()
     application.stop_running()

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import os
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ class AnswerTimeout(Exception):
 
 
 _waiting: set[asyncio.Future[Any]] = set()
+_running: set[threading.Thread] = set()
 _slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
@@ -56,10 +58,13 @@ async def answer_in_thread(function: Callable[..., T], *args: Any, **kwargs: Any
             outcome()
 
     def run() -> None:
+        _running.add(threading.current_thread())
         try:
             outcome = functools.partial(future.set_result, function(*args, **kwargs))
         except BaseException as error:  # handed to the waiting handler
             outcome = functools.partial(future.set_exception, error)
+        finally:
+            _running.discard(threading.current_thread())
         with contextlib.suppress(RuntimeError):  # a closed loop: nobody waits any more
             loop.call_soon_threadsafe(settle, outcome)
 
@@ -82,3 +87,11 @@ def abandon_answers() -> None:
     for future in list(_waiting):
         if not future.done():
             future.set_exception(Abandoned("the bot is stopping"))
+
+
+def join_answers(timeout: float) -> None:
+    """At exit: let answers still being computed finish (native code must not run on while
+    the interpreter exits), waiting at most `timeout` seconds in all for hung ones."""
+    deadline = time.monotonic() + timeout
+    for thread in list(_running):
+        thread.join(max(0.0, deadline - time.monotonic()))

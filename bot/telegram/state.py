@@ -49,6 +49,7 @@ class BotState:
     examples_checking: str | None = None  # the build whose examples are being checked
     examples_lock: threading.Lock = field(default_factory=threading.Lock)
     conversations: ConversationStore | None = None
+    examples_stop: threading.Event = field(default_factory=threading.Event)  # set at shutdown
 
     @property
     def bot(self) -> Newsbot:
@@ -62,7 +63,9 @@ def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
     return context.application.bot_data[STATE_KEY]
 
 
-def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[str]:
+def example_questions(
+    newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS, stop: threading.Event | None = None
+) -> list[str]:
     """Up to `limit` questions the index answers confidently: the operator's `start_examples`
     when set (each still asked, and left out with a warning if it is not answered well), else
     questions about people and organisations found in the corpus."""
@@ -71,6 +74,8 @@ def example_questions(newsbot: Newsbot, limit: int = EXAMPLE_QUESTIONS) -> list[
     found: list[str] = []
     answers: set[str | None] = set()
     for question in candidates:
+        if stop is not None and stop.is_set():  # the bot is stopping
+            break
         try:
             answer = newsbot.ask(question)
         except QuestionError as error:
@@ -122,15 +127,17 @@ def current_examples(state: BotState) -> list[str]:
             return state.examples[1]
         if state.examples_checking != build:
             state.examples_checking = build
+            # Not a daemon: native code must not run on while the interpreter exits; it stops
+            # between two questions once `examples_stop` is set.
             threading.Thread(
-                target=_check_examples, args=(state, build), name="newsbot-examples", daemon=True
+                target=_check_examples, args=(state, build), name="newsbot-examples"
             ).start()
     return []
 
 
 def _check_examples(state: BotState, build: str) -> None:
     try:
-        found = example_questions(state.bot)
+        found = example_questions(state.bot, stop=state.examples_stop)
     except Exception:  # the examples are a courtesy: never let them break /start
         logger.exception("could not check the /start example questions")
         found = []
