@@ -265,10 +265,10 @@ class _Preferring:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._retriever, name)
 
-    def search(self, query: Query, mode: str, k: int, *args: Any, **options: Any) -> list[Hit]:
+    def search(self, query: Query, mode: str, k: int) -> list[Hit]:
         from dataclasses import replace
 
-        hits = self._retriever.search(query, mode, max(k, _POOL), *args, **options)
+        hits = self._retriever.search(query, mode, max(k, _POOL))
         data = self._retriever.data
         docs = [d.doc_id for d in data.documents]
         chunks = np.asarray([hit.chunk for hit in hits], dtype=np.int64)
