@@ -134,3 +134,21 @@ def test_a_topic_switch_is_answered_exactly_as_when_asked_alone(seed_bot) -> Non
         alone.abstained,
     )
     assert switched.citations == alone.citations
+
+
+def test_the_previous_answers_passage_is_preferred_not_required(seed_bot) -> None:
+    from bot.conversation import Preference, prefer_previous
+    from bot.query import Query
+
+    retriever = seed_bot._retriever
+    assert prefer_previous(retriever, None) is retriever  # nothing carried: searched as alone
+    question = "What did the company say about security?"
+    query = Query.analyse(question, seed_bot.embedder.encode([question])[0])
+    plain = retriever.search(query, "hybrid", 8)
+    chunks = retriever.data.chunks
+    last = plain[-1].chunk  # the weakest of the eight
+    doc = seed_bot.documents[int(chunks["doc"][last])].doc_id
+    prefer = Preference(doc, int(chunks["paragraph"][last]))
+    preferred = prefer_previous(retriever, prefer).search(query, "hybrid", 8)
+    ranks = [hit.chunk for hit in preferred]
+    assert len(preferred) == 8 and last in ranks and ranks.index(last) < 7  # it moved up
