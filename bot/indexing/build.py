@@ -113,7 +113,6 @@ def build_index(
     """
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    store.check_writable(settings.index_dir)  # before any work: a clear line, not a traceback
     scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
     warnings = list(scan.warnings)
     warnings += [
@@ -127,6 +126,7 @@ def build_index(
         previous, reason = _previous_build(settings, recipe, full)
 
         parts, fresh = _read(settings, scan.supported, previous, warnings, report)
+        store.check_writable(settings.index_dir)  # before embedding: a clear line, not a traceback
         if not parts:
             raise NewsbotError(
                 f"corpus directory {settings.corpus_dir} has no non-empty .txt or .md articles"
