@@ -84,8 +84,8 @@ def _spell_out(text: str, known: Mapping[str, int]) -> str:
 
 
 def _all_known(text: str, known: Mapping[str, int]) -> bool:
-    found = terms(text)
-    return bool(found) and all(known.get(t, 0) > 0 for t in found)
+    counts = [known.get(t, 0) for t in terms(text)]  # every term looked up (see read_as_in)
+    return bool(counts) and all(c > 0 for c in counts)
 
 
 def _correct_typos(text: str, known: Mapping[str, int]) -> str:

@@ -18,7 +18,7 @@ from bot.engine import validate_question
 from bot.indexing import build_index
 from scripts.bench_integrity import HashEmbedder
 from tests.hostile import newsbot, one_error_line, shared_tmp
-from tests.test_cli_terminal import Terminal
+from tests.test_cli_terminal import PROMPT, Terminal
 
 runner = CliRunner()
 KENYA = "Tea harvest\n\nFarmers in Kenya harvested a record tea crop.\n"
@@ -126,12 +126,12 @@ def test_sources_in_chat_are_rechecked_against_their_files(make_corpus, embedder
     edited = settings.corpus_dir / "port.txt"
     term = Terminal(["chat", *where], {**os.environ, "TERM": "dumb"})
     try:
-        term.expect(r"/help for commands\.\n\? ", timeout=300)
+        term.expect(r"/help for commands\.\r" + PROMPT)
         term.type("What did Kenyan farmers harvest?\r")
-        assert "record tea crop" in term.expect(r"\n\? ")
+        assert "record tea crop" in " ".join(term.expect(PROMPT).split())
         edited.write_text(KENYA.replace("record", "normal"))
         term.type("/sources\r")
-        shown = term.expect(r"\n\? ")
+        shown = " ".join(term.expect(PROMPT).split())
         assert "record tea crop" not in shown and "left out: their files changed" in shown
         term.type("\x04")
         assert term.wait() == 0
@@ -150,9 +150,10 @@ def test_a_cache_directory_removed_during_a_chat_is_quiet_at_exit(seed_settings,
     }
     term = Terminal(["chat"], env)
     try:
-        term.expect(r"/help for commands\.\n\? ", timeout=300)
+        term.expect(r"/help for commands\.\r" + PROMPT)
         term.type("Who is Ryan Ding?\r")
-        term.expect(r"confidence.*\n(.*\n)*\? ")
+        term.expect("confidence")
+        term.expect(PROMPT)
         shutil.rmtree(cache)
         term.type("\x04")
         assert term.wait() == 0

@@ -103,9 +103,14 @@ class BatchEncoded:
 
     def __init__(self, embedder, texts: list[str]) -> None:
         self.name, self.dimension = embedder.name, embedder.dimension
+        self._embedder = embedder
         self._rows = dict(zip(texts, embedder.encode(texts), strict=True))
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        # A question is encoded as it is read (bot/spelling.py), which may differ from the text.
+        missing = [text for text in texts if text not in self._rows]
+        if missing:
+            self._rows.update(zip(missing, self._embedder.encode(missing), strict=True))
         return np.vstack([self._rows[text] for text in texts])
 
 

@@ -2,7 +2,7 @@
 vocabulary (no model, no index)."""
 
 from bot.lexical import terms
-from bot.spelling import read_as
+from bot.spelling import read_as, read_as_in
 
 ARTICLE = (
     "On Monday, New Zealand Prime Minister Jacinda Ardern said that her country would "
@@ -61,3 +61,16 @@ def test_trailing_punctuation_gives_one_question_mark() -> None:
     assert read_as("what is the ncsc??", vocabulary) == "what is the ncsc?"
     assert read_as("what is the ncsc ?!", vocabulary) == "what is the ncsc?"
     assert read_as("what is the ncsc.", vocabulary) == "what is the ncsc?"
+
+
+def test_a_store_that_looks_terms_up_on_demand_reads_questions_the_same() -> None:
+    counts = known()
+    asked: list[set[str]] = []
+
+    def lookup(wanted: set[str]) -> dict[str, int]:
+        asked.append(wanted)
+        return {term: counts.get(term, 0) for term in wanted}
+
+    for question in ("what did the NZ PM say", "what did jacinda arden say", "Who is Ryan Ding?"):
+        assert read_as_in(question, lookup) == read_as(question, counts), question
+    assert len(asked) == 3  # one look-up per question
