@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -36,32 +37,20 @@ class Hit:
     lexical_rank: int  # 0-based rank by BM25 (the pool depth if deeper or no match)
 
 
-class Retriever:
-    """Searches one loaded index; also holds the per-term statistics answer scoring needs."""
+class TermStatistics:
+    """The per-term statistics answer scoring reads from a retriever: IDF over chunks and the
+    terms of each sentence (computed once). Needs `data`, `document_frequency`, `_chunk_count`
+    and a `_sentence_terms` cache dict."""
 
-    def __init__(self, data: IndexData) -> None:
-        self.data = data
-        vocab = data.bm25.vocab_dict
-        self._columns = vocab
-        self._column_chunks = np.asarray(data.bm25.scores["indices"])
-        indptr = self._column_starts = np.asarray(data.bm25.scores["indptr"])
-        # Document frequency of each term: the number of chunks in its CSC column.
-        self.document_frequency = {
-            term: int(indptr[i + 1] - indptr[i]) for term, i in vocab.items() if i + 1 < len(indptr)
-        }
-        self._chunk_count = data.chunk_count
-        self._sentence_terms: dict[int, tuple[tuple[str, ...], frozenset[str]]] = {}
-        self._allowed: dict[SearchFilter, np.ndarray] = {}
+    data: Any
+    document_frequency: dict[str, int]
+    _chunk_count: int
+    _sentence_terms: dict[int, tuple[tuple[str, ...], frozenset[str]]]
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of a stemmed term over chunks (BM25's formula)."""
         df = self.document_frequency.get(term, 0)
         return math.log(1.0 + (self._chunk_count - df + 0.5) / (df + 0.5))
-
-    @cached_property
-    def vocabulary(self) -> list[str]:
-        """Every stemmed term some chunk contains, sorted (to look up terms by prefix)."""
-        return sorted(term for term, df in self.document_frequency.items() if df > 0)
 
     @property
     def unseen_idf(self) -> float:
@@ -83,6 +72,29 @@ class Retriever:
             found = (sequence, frozenset(sequence))
             self._sentence_terms[sentence] = found
         return found
+
+
+class Retriever(TermStatistics):
+    """Searches one loaded index; also holds the per-term statistics answer scoring needs."""
+
+    def __init__(self, data: IndexData) -> None:
+        self.data = data
+        vocab = data.bm25.vocab_dict
+        self._columns = vocab
+        self._column_chunks = np.asarray(data.bm25.scores["indices"])
+        indptr = self._column_starts = np.asarray(data.bm25.scores["indptr"])
+        # Document frequency of each term: the number of chunks in its CSC column.
+        self.document_frequency = {
+            term: int(indptr[i + 1] - indptr[i]) for term, i in vocab.items() if i + 1 < len(indptr)
+        }
+        self._chunk_count = data.chunk_count
+        self._sentence_terms: dict[int, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._allowed: dict[SearchFilter, np.ndarray] = {}
+
+    @cached_property
+    def vocabulary(self) -> list[str]:
+        """Every stemmed term some chunk contains, sorted (to look up terms by prefix)."""
+        return sorted(term for term, df in self.document_frequency.items() if df > 0)
 
     def allowed_chunks(self, search_filter: SearchFilter) -> np.ndarray:
         """The sorted ids of the chunks whose document passes `search_filter`."""

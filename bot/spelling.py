@@ -50,13 +50,14 @@ def read_as(question: str, known: Mapping[str, int]) -> str:
 def read_as_in(question: str, term_counts: Callable[[set[str]], Mapping[str, int]]) -> str:
     """`read_as` for an index that looks terms up on demand (`term_counts(terms)`, e.g. one
     Milvus query): a first pass records every term it would look up, a second reads them."""
-    asked = _Recorder()
+    asked = TermRecorder()
     read_as(question, asked)
     return read_as(question, term_counts(set(asked)))
 
 
-class _Recorder(dict):
-    """A mapping that knows no term and remembers which were asked."""
+class TermRecorder(dict):
+    """A term -> document frequency lookup that knows no term and remembers which were asked
+    (its keys): a first pass with it says what one look-up must fetch."""
 
     def get(self, key: str, default: int | None = None) -> int:  # type: ignore[override]
         self[key] = 0

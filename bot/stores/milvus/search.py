@@ -34,7 +34,15 @@ from bot.filters import SearchFilter
 from bot.lexical import terms
 from bot.names import unknown_names
 from bot.query import Query
-from bot.retrieval import DENSE_WEIGHT, RARE_TERM_CHUNKS, RETRIEVERS, Hit, _scaled
+from bot.retrieval import (
+    DENSE_WEIGHT,
+    RARE_TERM_CHUNKS,
+    RETRIEVERS,
+    Hit,
+    TermStatistics,
+    _scaled,
+)
+from bot.spelling import TermRecorder
 from bot.stores.milvus import schema
 from bot.stores.milvus.client import client, ensure_loaded, translated
 from bot.stores.milvus.view import QuestionData, question_data
@@ -185,9 +193,9 @@ class MilvusIndex:
         """Document frequencies of every term answering will look up for this question (its
         terms, and the names check's words and their near spellings), and the corpus terms that
         share a prefix with the question's unseen words (see `bot.names.in_corpus`)."""
-        asked = _Recorder()
+        asked = TermRecorder()
         unknown_names(query.reading, asked, [])  # type: ignore[arg-type]  # every term it may look up
-        keys = set(asked.asked) | set(query.terms)
+        keys = set(asked) | set(query.terms)
         frequency = self._frequencies(keys)
         stems = {s for w in query.reading.split() for part in w.split("-") for s in terms(part)}
         prefixes = {
@@ -273,19 +281,7 @@ def _fused(
     return [(order[int(i)], float(fused[i])) for i in ranking]
 
 
-class _Recorder:
-    """A term -> frequency lookup that answers 0 for every term and remembers which were
-    asked (all `bot.names.unknown_names` uses is `get`)."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-
-    def get(self, key: str, default: Any = None) -> int:
-        self.asked.append(key)
-        return 0
-
-
-class QuestionRetriever:
+class QuestionRetriever(TermStatistics):
     """What `bot.answering.answer_question` reads from a `Retriever`, for one question:
     `search()` (the hits, already found), `data` (a `QuestionData`), `idf()`,
     `document_frequency`, `vocabulary`, `unseen_idf`, `sentence_terms()`,
@@ -308,25 +304,3 @@ class QuestionRetriever:
 
     def search(self, query: Query, mode: str, k: int) -> list[Hit]:
         return self.hits[:k]
-
-    def idf(self, term: str) -> float:
-        df = self.document_frequency.get(term, 0)
-        return math.log(1.0 + (self._chunk_count - df + 0.5) / (df + 0.5))
-
-    @property
-    def unseen_idf(self) -> float:
-        return math.log(1.0 + (self._chunk_count + 0.5) / 0.5)
-
-    def sentence_terms(self, sentence: int) -> frozenset[str]:
-        return self._terms_of(sentence)[1]
-
-    def sentence_term_sequence(self, sentence: int) -> tuple[str, ...]:
-        return self._terms_of(sentence)[0]
-
-    def _terms_of(self, sentence: int) -> tuple[tuple[str, ...], frozenset[str]]:
-        found = self._sentence_terms.get(sentence)
-        if found is None:
-            sequence = tuple(terms(self.data.sentence_text(sentence)))
-            found = (sequence, frozenset(sequence))
-            self._sentence_terms[sentence] = found
-        return found
