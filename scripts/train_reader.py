@@ -139,7 +139,19 @@ def has_number(text: str) -> bool:
     return any(ch.isdigit() for ch in text)
 
 
-def build_groups(articles: list[dict], spans, limit: int, seed: int) -> list[Group]:
+@dataclass(frozen=True)
+class Negatives:
+    """How many negatives of each kind a training question brings."""
+
+    same_paragraph: int = SAME_PARAGRAPH_NEGATIVES
+    near_topic: int = NEAR_TOPIC_NEGATIVES
+    other_article: int = OTHER_ARTICLE_NEGATIVES
+    lead: bool = False  # the article's first sentence, which names the subject but rarely answers
+
+
+def build_groups(
+    articles: list[dict], spans, limit: int, seed: int, negatives: Negatives = Negatives()
+) -> list[Group]:
     """Up to `limit` questions, each with its candidate group (see the module docstring)."""
     import bm25s
     import Stemmer
@@ -176,7 +188,11 @@ def build_groups(articles: list[dict], spans, limit: int, seed: int) -> list[Gro
             if s != gold and not contains_answer(table[where[(a, p, s)]].text, answers)
         ]
         rng.shuffle(same)
-        near, other, number = [], [], []
+        near, other, number, lead = [], [], [], []
+        if negatives.lead and p != 0 and spans[a][0]:
+            first = table[where[(a, 0, 0)]]
+            if not contains_answer(first.text, answers):
+                lead.append(first)
         wants_number = any(has_number(x) for x in answers)
         for i in ranked:
             candidate = table[int(i)]
@@ -187,19 +203,20 @@ def build_groups(articles: list[dict], spans, limit: int, seed: int) -> list[Gro
             if wants_number and not number and has_number(candidate.text):
                 number.append(candidate)  # the same kind of figure, for something else
             elif candidate.article == a:
-                if len(near) < NEAR_TOPIC_NEGATIVES:
+                if len(near) < negatives.near_topic and candidate not in lead:
                     near.append(candidate)
-            elif len(other) < OTHER_ARTICLE_NEGATIVES:
+            elif len(other) < negatives.other_article:
                 other.append(candidate)
-        negatives = same[:SAME_PARAGRAPH_NEGATIVES] + near + other + number
+        outside = near + lead + other + number
+        chosen = same[: negatives.same_paragraph] + outside
         groups.append(
             Group(
                 " ".join(qa["question"].split()),
-                [positive.candidate] + [n.candidate for n in negatives],
-                [1.0] + [0.0] * len(negatives),
+                [positive.candidate] + [n.candidate for n in chosen],
+                [1.0] + [0.0] * len(chosen),
                 [table[where[(a, p, s)]].candidate for s in range(len(paragraph_spans))],
                 gold,
-                [n.candidate for n in near + other + number],
+                [n.candidate for n in outside],
             )
         )
     return groups
@@ -449,6 +466,19 @@ def export(model: ReaderModel, target_dir: Path, probe: list[tuple[str, list[str
     }
 
 
+def replayed(argv: list[str]) -> list[str]:
+    """The command line without its time budget (the record gives the exact steps instead)."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in ("--minutes", "--steps"):
+            skip = True
+        elif not arg.startswith(("--minutes=", "--steps=")):
+            kept.append(arg)
+    return kept
+
+
 def sha256(path: Path) -> str:
     with path.open("rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -467,7 +497,15 @@ def main() -> None:
         "--init-from", type=Path, default=None, help="continue from a shipped reader.int8.onnx"
     )
     parser.add_argument("--head-lr-factor", type=float, default=25.0)
+    parser.add_argument("--same-paragraph-negatives", type=int, default=SAME_PARAGRAPH_NEGATIVES)
+    parser.add_argument("--other-article-negatives", type=int, default=OTHER_ARTICLE_NEGATIVES)
+    parser.add_argument("--lead-negative", action="store_true", help="add the article's lead")
+    parser.add_argument("--train-word-embeddings", action="store_true")
+    parser.add_argument(
+        "--bce-weight", type=float, default=1.0, help="weight of the pointwise loss"
+    )
     parser.add_argument("--out", type=Path, default=MODELS_DIR)
+    parser.add_argument("--results", type=Path, default=RESULTS, help="where the record goes")
     args = parser.parse_args()
 
     import torch
@@ -481,7 +519,12 @@ def main() -> None:
     train_articles, dev_articles = split_articles(articles)
     train_spans = sentences_of(train_articles, f"train-{SEED}-{len(train_articles)}")
     dev_spans = sentences_of(dev_articles, f"dev-{SEED}-{DEV_ARTICLES}")
-    groups = build_groups(train_articles, train_spans, args.questions, SEED)
+    negatives = Negatives(
+        same_paragraph=args.same_paragraph_negatives,
+        other_article=args.other_article_negatives,
+        lead=args.lead_negative,
+    )
+    groups = build_groups(train_articles, train_spans, args.questions, SEED, negatives)
     dev = dev_set(dev_articles, dev_spans, args.dev_questions)
     print(
         f"data: {len(groups)} training questions, {sum(len(g.labels) for g in groups)} pairs; "
@@ -498,7 +541,8 @@ def main() -> None:
         shipped_dev = evaluate(Reader(card, args.init_from.parent).logits, dev)
         print(json.dumps({"shipped_int8": shipped_dev}), flush=True)
         load_shipped(model, args.init_from)
-    model.net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    if not args.train_word_embeddings:
+        model.net.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     encoder_params = [
         p for n, p in model.net.named_parameters() if p.requires_grad and not n.startswith("head")
     ]
@@ -541,7 +585,7 @@ def main() -> None:
         for g in batch:
             listwise = listwise - torch.log_softmax(logits[offset : offset + len(g.labels)], 0)[0]
             offset += len(g.labels)
-        loss = listwise / len(batch) + bce(logits, labels)
+        loss = listwise / len(batch) + args.bce_weight * bce(logits, labels)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.net.parameters(), 1.0)
@@ -604,12 +648,13 @@ def main() -> None:
             "calibration_articles": CALIBRATION_ARTICLES,
             "questions_per_step": QUESTIONS_PER_STEP,
             "negatives": {
-                "same_paragraph": SAME_PARAGRAPH_NEGATIVES,
-                "near_topic": NEAR_TOPIC_NEGATIVES,
-                "other_article": OTHER_ARTICLE_NEGATIVES,
+                "same_paragraph": negatives.same_paragraph,
+                "near_topic": negatives.near_topic,
+                "other_article": negatives.other_article,
+                "article_lead": negatives.lead,
                 "another_number": "1 when the answer holds a number",
             },
-            "loss": "listwise softmax + pointwise BCE",
+            "loss": f"listwise softmax + {args.bce_weight} x pointwise BCE",
             "lr": args.lr,
             "head_lr_factor": args.head_lr_factor,
             "initialised_from": (
@@ -618,17 +663,14 @@ def main() -> None:
                 else "the base model"
             ),
             "schedule": "3% warm-up, linear decay to 0",
-            "frozen": "word embeddings",
+            "frozen": "nothing" if args.train_word_embeddings else "word embeddings",
             "precision": "bf16 autocast",
             "max_tokens": MAX_TOKENS,
             "steps": step,
             "pairs": pairs,
             "train_seconds": round(train_seconds),
-            "reproduce": f"scripts/train_reader.py --steps {step}"
-            + (
-                f" --init-from {args.init_from} --lr {args.lr} --head-lr-factor {args.head_lr_factor}"
-                if args.init_from
-                else ""
+            "reproduce": " ".join(
+                ["scripts/train_reader.py", "--steps", str(step), *replayed(sys.argv[1:])]
             ),
         },
         "dev_int8": reader_dev,
@@ -637,7 +679,7 @@ def main() -> None:
         f"torch {torch.__version__}",
     }
     (args.out / "reader.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    RESULTS.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    args.results.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(json.dumps({"dev_int8": reader_dev, "model": shipped["model"]}), flush=True)
 
 
