@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from bot.acronyms import asked_abbreviation, spells_out
-from bot.checks import Context, Expected, check, expected
+from bot.checks import ASKS_NUMBER, ASKS_TIME, Context, Expected, check, expected
 from bot.lexical import terms, words
 from bot.names import unknown_names
 from bot.query import Query
@@ -100,15 +100,6 @@ UNKNOWN_NAME_MIN_CONFIDENCE = 0.5
 # out, the spelling sentence held the answer 176 times out of 176.
 SPELLED_OUT_CONFIDENCE = 0.95
 
-_ASKS_NUMBER = re.compile(
-    r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
-    r"\bwhat (percentage|percent|proportion|number|amount|size|share)\b",
-    re.IGNORECASE,
-)
-_ASKS_TIME = re.compile(
-    r"\bwhen\b|\b(what|which|in what|on what) (year|date|day|month|time|decade|century|period)\b",
-    re.IGNORECASE,
-)
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|twice|several)\b",
@@ -319,7 +310,9 @@ def sentence_context(retriever: Retriever, sentence: int) -> Context:
         if 0 <= s < len(docs) and int(docs[s]) == doc
     ]
     document = data.documents[doc]
-    return Context(" ".join([document.title, *near]), document.published)
+    return Context(
+        " ".join([document.title, *near]), document.published, data.sentence_text(sentence)
+    )
 
 
 def answer_sentences(
@@ -425,8 +418,8 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         query=query,
         weights={term: retriever.idf(term) for term in query.terms},
         bigrams=frozenset(itertools.pairwise(query.terms)),
-        asks_number=bool(_ASKS_NUMBER.search(text)),
-        asks_time=bool(_ASKS_TIME.search(text)),
+        asks_number=bool(ASKS_NUMBER.search(text)),
+        asks_time=bool(ASKS_TIME.search(text)),
         asks_name=bool(_ASKS_NAME.search(text)),
         words=frozenset(words(text)),
         unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),

@@ -7,6 +7,10 @@ American one's words. A year, a number, a place or a role the question names, th
 sentence and its neighbours contradict or lack, lowers the sentence's probability before the
 answer is chosen, and the reply says why.
 
+The kind of answer asked for is checked too: asked "how many" or "when", a sentence that gives
+no number or no time beyond what the question already says cannot be the answer, however well
+it restates the question (a news article's lead sentence often does).
+
 The context of a sentence is the sentence, the sentences before and after it in its article,
 the article's title and its publication year ("last year" in a 2020 article is 2019). Only what
 every store holds per question is used (Milvus keeps passages, not whole articles).
@@ -28,6 +32,41 @@ from bot.names import place_words
 # often as it saved some, so it costs nothing (and gives no caveat).
 CONTRADICTED = 0.35  # the context names another year, or the role for another place
 LACKING = 1.0  # the context does not say it
+NOT_THE_KIND = 0.2  # the sentence gives no number (no time) to a "how many" ("when") question
+
+ASKS_NUMBER = re.compile(
+    r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
+    r"\bwhat (percentage|percent|proportion|number|amount|size|share)\b",
+    re.IGNORECASE,
+)
+ASKS_TIME = re.compile(
+    r"\bwhen\b|\b(what|which|in what|on what) (year|date|day|month|time|decade|century|period)\b",
+    re.IGNORECASE,
+)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?"
+)
+# A time an answer can give: a date, a year, a weekday, a relative day, a season of a year.
+_TIME_SAID = re.compile(
+    rf"\b(?:{_MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}"
+    r"|1[89]\d{2}s?|20\d{2}s?|\d{1,2}(?:st|nd|rd|th) century"
+    r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
+    r"|[Tt]oday|[Yy]esterday|[Tt]omorrow|[Tt]onight"
+    r"|(?:[Ll]ast|[Nn]ext|[Tt]his|[Ee]arlier this|[Ll]ater this) (?:year|month|week|spring"
+    r"|summer|autumn|fall|winter|decade|century|weekend|morning|night))\b"
+    r"|\b\d{1,2}:\d{2}\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)"
+)
+# A count or amount: digits standing alone ("COVID-19" is a name) or a number word. Years and
+# days of the month are times, not counts.
+_COUNT = re.compile(
+    r"(?<![\w-])\d[\d,.]*(?![\w])"
+    r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
+    r"|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice"
+    r"|several|double|triple|quarter|thirds?|majority)\b|%",
+    re.IGNORECASE,
+)
 
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 _NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)*(?![\w])")
@@ -136,9 +175,11 @@ class Expected:
     numbers: tuple[str, ...] = ()
     places: tuple[tuple[str, str], ...] = ()  # (canonical place, word as written)
     roles: tuple[str, ...] = ()
+    kind: str | None = None  # "number" or "time": the kind of answer asked for
+    said: tuple[str, ...] = ()  # the numbers and times the question itself says (lower case)
 
     def __bool__(self) -> bool:
-        return bool(self.years or self.numbers or self.places or self.roles)
+        return bool(self.years or self.numbers or self.places or self.roles or self.kind)
 
 
 @dataclass(frozen=True)
@@ -148,6 +189,7 @@ class Context:
 
     near: str
     published: str  # ISO date, or ""
+    sentence: str = ""  # the answer's sentence itself (the kind of answer must be in it)
 
 
 @dataclass(frozen=True)
@@ -165,7 +207,25 @@ def expected(question: str) -> Expected:
     places = tuple(dict.fromkeys(places_in(question).items()))
     question_terms = set(terms(question))
     roles = tuple(r for r in ROLES if _role_stem(r) in question_terms)
-    return Expected(years, numbers, places, roles)
+    kind = (
+        "number" if ASKS_NUMBER.search(question) else "time" if ASKS_TIME.search(question) else None
+    )
+    said = tuple(dict.fromkeys(_kind_said(question, kind))) if kind else ()
+    return Expected(years, numbers, places, roles, kind, said)
+
+
+def _kind_said(text: str, kind: str | None) -> list[str]:
+    """The numbers (kind "number") or times (kind "time") a text says, lower case."""
+    if kind == "time":
+        return [m.group().lower() for m in _TIME_SAID.finditer(text)]
+    if kind == "number":
+        times = [m.span() for m in _TIME_SAID.finditer(text)]
+        return [
+            _plain(m.group()).lower()
+            for m in _COUNT.finditer(text)
+            if not any(start <= m.start() < end for start, end in times)
+        ]
+    return []
 
 
 def check(wanted: Expected, context: Context) -> Verdict:
@@ -206,6 +266,11 @@ def check(wanted: Expected, context: Context) -> Verdict:
     missing_roles = [r for r in wanted.roles if _role_stem(r) not in near_terms]
     if missing_roles:
         found.append((LACKING, f"the answer's passage names no {', '.join(missing_roles)}"))
+    if wanted.kind and context.sentence:
+        given = [x for x in _kind_said(context.sentence, wanted.kind) if x not in wanted.said]
+        if not given:
+            what = "number" if wanted.kind == "number" else "date or time"
+            found.append((NOT_THE_KIND, f"the answer's sentence gives no {what}"))
     factor = 1.0
     for penalty, _ in found:
         factor *= penalty

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot import answering
 from bot.engine import Newsbot
 from bot.indexing import build_index
@@ -138,6 +140,28 @@ def test_each_year_gets_its_own_articles_figure(make_corpus, embedder) -> None:
     # A year neither article gives an answer for: the confidence drops, and the reply says why.
     answer = bot.ask("How many Huawei masts did the operator replace in 2019?")
     assert answer.abstained or answer.caveats, answer
+
+
+CROWDED = Path(__file__).parent / "data" / "crowded" / "corpus"
+
+
+def test_asked_how_many_the_answer_gives_a_number(make_corpus, embedder) -> None:
+    # Eight real articles from early 2020, five on the coronavirus. The WHO story's lead
+    # sentence restates the question; the sentence that answers it holds the count.
+    settings = make_corpus(
+        {
+            path.name: path.read_text(encoding="utf-8")
+            for path in sorted(CROWDED.glob("2020-0[1-3]-*.md"))
+        }
+    )
+    build_index(settings, embedder=embedder)
+    bot = Newsbot(settings, embedder=embedder)
+    answer = bot.ask("how many covid cases worldwide when WHO declared a pandemic")
+    assert not answer.abstained and "126,000" in answer.answer, answer.answer
+    assert answer.citations[0].published == "2020-03-14"
+    # Asked "when", the same lead sentence answers: it says when ("On Wednesday").
+    answer = bot.ask("when did the who declare covid a pandemic")
+    assert not answer.abstained and "On Wednesday" in answer.answer, answer.answer
 
 
 def test_short_forms_typos_and_missing_question_marks_read_as_the_article(seed_bot) -> None:

@@ -1,6 +1,14 @@
 """bot/checks.py: what a question pins down against the answer's context (no model)."""
 
-from bot.checks import CONTRADICTED, LACKING, Context, check, expected, places_in
+from bot.checks import (
+    CONTRADICTED,
+    LACKING,
+    NOT_THE_KIND,
+    Context,
+    check,
+    expected,
+    places_in,
+)
 
 
 def context(near: str, published: str = "") -> Context:
@@ -67,3 +75,55 @@ def test_places_of_one_country_are_one_place() -> None:
     assert set(places_in("British lawmakers in London, the UK")) == {"britain"}
     assert set(places_in("New Zealand's Prime Minister")) == {"zealand"}
     assert set(places_in("States of matter")) == set()
+
+
+def sentence(text: str) -> Context:
+    return Context(text, "", text)
+
+
+def test_the_kind_of_answer_asked_for() -> None:
+    assert expected("how many justices ruled it unlawful").kind == "number"
+    assert expected("How much did the wall cost?").kind == "number"
+    assert expected("when did the shutdown start").kind == "time"
+    assert expected("What year was Mahan Air founded?").kind == "time"
+    assert expected("who replaced bolton").kind is None
+    assert expected("What did Facebook say?").kind is None
+
+
+def test_a_how_many_answer_must_give_a_number() -> None:
+    wanted = expected("how many covid cases worldwide when WHO declared a pandemic")
+    lead = check(wanted, sentence("On Wednesday, the WHO declared COVID-19 to be a pandemic."))
+    assert lead.factor == NOT_THE_KIND < 1.0
+    assert lead.reasons == ("the answer's sentence gives no number",)
+    for text in (
+        "There were at least 126,000 cases of COVID-19 worldwide.",
+        "Cases rose to two million.",
+        "The group took over about a third of the country.",
+        "Turnout was 67%.",
+    ):
+        assert check(wanted, sentence(text)).factor == 1.0, text
+
+
+def test_a_date_or_a_number_from_the_question_is_no_answer() -> None:
+    # "September 11" is a date, not a count; "16" is what the question already says.
+    justices = expected("how many justices ruled the prorogation unlawful")
+    court = "The Court of Session ruled on September 11 the prorogation was unlawful."
+    assert check(justices, sentence(court)).factor == NOT_THE_KIND
+    states = expected("how many of the 16 states sued in California")
+    assert check(states, sentence("The 16 states sued in California.")).factor == NOT_THE_KIND
+    assert check(states, sentence("Of the 16 states, 12 sued there.")).factor == 1.0
+
+
+def test_a_when_answer_must_give_a_date_or_time() -> None:
+    wanted = expected("when did the government shutdown start")
+    for text in (
+        "This lockdown started on December 22, last year.",
+        "The shutdown started yesterday.",
+        "It began in 1995.",
+        "It started on Friday at 10:30.",
+    ):
+        assert check(wanted, sentence(text)).factor == 1.0, text
+    # "may" is a verb, not the month.
+    no_time = check(wanted, sentence("The shutdown may go on for years, Trump said."))
+    assert no_time.factor == NOT_THE_KIND
+    assert no_time.reasons == ("the answer's sentence gives no date or time",)
