@@ -4,12 +4,8 @@ SQLite next to the Sources store so that a restart does not forget them; each ex
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
-import os
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,8 +14,8 @@ from telegram import Message
 from telegram.constants import ChatType
 
 from bot.conversation import Conversation, Turn
+from bot.sqlite_file import SelfHealingDatabase
 
-logger = logging.getLogger(__name__)
 FILE_NAME = "telegram-conversations.sqlite3"
 PRIVATE_THREAD = 0  # a private chat is one conversation
 MAX_THREADS = 100_000  # conversations kept at most (the least recently used go first)
@@ -46,7 +42,8 @@ CREATE INDEX IF NOT EXISTS messages_created ON messages (created);
 
 class ConversationStore:
     """The last turn of each conversation by (chat, thread), and which thread each of the bot's
-    answers belongs to (a reply to it continues that thread). Thread-safe; one connection, WAL.
+    answers belongs to (a reply to it continues that thread). Thread-safe; a damaged file is
+    set aside and started afresh, as the Sources store's is (bot/sqlite_file.py).
 
     `clock` (seconds, like `time.time`) decides expiry; tests pass their own."""
 
@@ -54,8 +51,7 @@ class ConversationStore:
         self.path = path
         self.max_age = max_age
         self.clock = clock
-        self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
+        self.database = SelfHealingDatabase(path, _SCHEMA, "the conversations store")
 
     @property
     def enabled(self) -> bool:
@@ -66,15 +62,12 @@ class ConversationStore:
         """The conversation of this thread; a fresh one if there is none or it expired."""
         if not self.enabled:
             return Conversation()
-        with self._lock:
-            row = (
-                self._connect()
-                .execute(
-                    "SELECT updated, turn FROM threads WHERE chat_id = ? AND thread_id = ?",
-                    (chat_id, thread_id),
-                )
-                .fetchone()
-            )
+        row = self.database.run(
+            lambda db: db.execute(
+                "SELECT updated, turn FROM threads WHERE chat_id = ? AND thread_id = ?",
+                (chat_id, thread_id),
+            ).fetchone()
+        )
         if row is None or row[0] < self.clock() - self.max_age:
             return Conversation()
         try:
@@ -92,8 +85,8 @@ class ConversationStore:
             return
         now = self.clock()
         turn = json.dumps(conversation.last.to_json(), ensure_ascii=False)
-        with self._lock:
-            db = self._connect()
+
+        def save(db: sqlite3.Connection) -> None:
             with db:
                 db.execute(
                     "INSERT OR REPLACE INTO threads (chat_id, thread_id, updated, turn) "
@@ -113,73 +106,35 @@ class ConversationStore:
                     (MAX_THREADS,),
                 )
 
+        self.database.run(save)
+
     def thread_of(self, chat_id: int, message_id: int) -> int | None:
         """The thread the bot's message `message_id` answered in; None if unknown or expired."""
         if not self.enabled:
             return None
-        with self._lock:
-            row = (
-                self._connect()
-                .execute(
-                    "SELECT thread_id, created FROM messages WHERE chat_id = ? AND message_id = ?",
-                    (chat_id, message_id),
-                )
-                .fetchone()
-            )
+        row = self.database.run(
+            lambda db: db.execute(
+                "SELECT thread_id, created FROM messages WHERE chat_id = ? AND message_id = ?",
+                (chat_id, message_id),
+            ).fetchone()
+        )
         if row is None or row[1] < self.clock() - self.max_age:
             return None
         return int(row[0])
 
     def forget(self, chat_id: int, thread_id: int) -> None:
         """End a conversation (/new): its next question starts afresh."""
-        with self._lock:
-            db = self._connect()
+
+        def forget(db: sqlite3.Connection) -> None:
             with db:
                 db.execute(
                     "DELETE FROM threads WHERE chat_id = ? AND thread_id = ?", (chat_id, thread_id)
                 )
 
+        self.database.run(forget)
+
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def _connect(self) -> sqlite3.Connection:
-        # As the Sources store does: a damaged file is moved aside, an unwritable directory
-        # means memory until restart.
-        if self._db is None:
-            with contextlib.suppress(OSError):
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                self._db = self._open(self.path)
-            except sqlite3.DatabaseError as error:
-                if not (self.path.is_file() and os.access(self.path.parent, os.W_OK)):
-                    logger.warning(
-                        "%s cannot be opened (%s); conversations are kept in memory until restart",
-                        self.path,
-                        error,
-                    )
-                    self._db = self._open(":memory:")
-                    return self._db
-                aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
-                logger.warning("%s is unusable (%s); moved to %s", self.path, error, aside.name)
-                self.path.replace(aside)
-                self._db = self._open(self.path)
-        return self._db
-
-    @staticmethod
-    def _open(path: Path | str) -> sqlite3.Connection:
-        db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError:
-            db.close()
-            raise
-        db.isolation_level = "DEFERRED"
-        return db
+        self.database.close()
 
 
 def conversation_thread(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import html
 
+from bot.conversation import Conversation, Turn
 from bot.telegram.conversations import FILE_NAME, ConversationStore
 from bot.telegram.state import STATE_KEY
 from tests.telegram.test_app import (  # noqa: F401 -- autouse fixtures apply here too
@@ -121,3 +122,17 @@ def test_a_conversation_survives_a_restart(seed_settings, seed_bot):
 
     assert looked_up(asyncio.run(scenario())) == LOOKED_UP
     assert (seed_settings.index_dir / FILE_NAME).is_file()
+
+
+def test_a_damaged_conversations_file_is_set_aside_and_started_afresh(tmp_path, caplog):
+    path = tmp_path / FILE_NAME
+    path.write_bytes(b"not a database, " * 100)
+    store = ConversationStore(path, max_age=600)
+    assert store.load(5, 0).last is None
+    turn = Turn(question=FIRST, answer="Ryan Ding.", doc_id="a.txt", paragraph=3, at=1.0)
+    store.save(5, 0, Conversation(turn), [41])
+    assert store.load(5, 0).last == turn
+    assert store.thread_of(5, 41) == 0
+    assert [p.name for p in tmp_path.glob(f"{FILE_NAME}.damaged-*")], "the damaged file is kept"
+    assert "moved to" in caplog.text
+    store.close()
