@@ -10,6 +10,7 @@ from typing import Any
 
 from bot import stores
 from bot.answering import Answer, answer_question
+from bot.answering.reader import Reader, packaged_reader
 from bot.citations import checked_citations
 from bot.config import Settings
 from bot.conversation import (
@@ -26,7 +27,6 @@ from bot.indexing import Progress, store
 from bot.indexing.store import DocumentRecord, IndexData
 from bot.lexical import terms
 from bot.query import Query
-from bot.reader import Reader, packaged_reader
 from bot.retrieval import Retriever
 from bot.spelling import read_as_in
 from bot.stores.base import Store

@@ -13,8 +13,8 @@ Dev sets are for choosing things; test sets (seed gold, crowded test) only repor
 
 Per set: answer right (of the answerable), unanswerable withheld, false abstentions (of the
 answerable), wrong answers given at confidence >= 0.5 (of all questions), warm p50 latency.
-`--tune` grids the consistency checks' penalties (bot/checks.py) on the dev sets only, then
-measures with the best (copy them into bot/checks.py to ship them).
+`--tune` grids the consistency checks' penalties (bot/answering/checks.py) on the dev sets only, then
+measures with the best (copy them into bot/answering/checks.py to ship them).
 Writes scripts/results/bench_crowded.json.
 """
 
@@ -32,11 +32,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import benchlib
 import squadlib
 
-from bot import checks, evaluation
+from bot import evaluation
+from bot.answering import checks
+from bot.answering.reader import MODELS_DIR, Reader, ReaderCard
 from bot.config import Settings, load_settings
 from bot.engine import Newsbot
 from bot.indexing import build_index
-from bot.reader import MODELS_DIR, Reader, ReaderCard
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"

@@ -30,7 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import benchlib
 import squadlib
 
-from bot import answering, evaluation
+from bot import evaluation
+from bot.answering import reading
+from bot.answering.prior import READER_SHORTLIST, candidate_features, prior_scores, shortlist
+from bot.answering.question import analyse_question
 from bot.config import Settings
 from bot.engine import Newsbot
 from bot.query import Query
@@ -89,7 +92,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.single_sentence:
-        answering.NEIGHBOUR_SHARE = float("inf")
+        reading.NEIGHBOUR_SHARE = float("inf")
 
     articles = squadlib.load_split("dev")
     settings: Settings = squadlib.build_cached_index(
@@ -103,7 +106,7 @@ def main() -> None:
     embedder = PrecomputedEmbedder(SentenceTransformerEmbedder(), [i.question for i in items])
     reader = None
     if args.reader:
-        from bot.reader import Reader, ReaderCard
+        from bot.answering.reader import Reader, ReaderCard
 
         reader = Reader(ReaderCard.load(args.reader / "reader.json"), args.reader)
     bot = Newsbot(settings.replace(min_confidence=0.0), embedder=embedder, reader=reader)
@@ -128,10 +131,10 @@ def main() -> None:
             hits = retriever.search(query, mode, DEPTH)
             raw[mode].append(first_rank([data.chunk_text(h.chunk) for h in hits], item.answers))
             if mode == "hybrid":
-                asked = answering.analyse_question(retriever, query)
-                pairs = answering.candidate_features(retriever, asked, hits)
-                shortlist, _ = answering.shortlist(pairs, pairs.features @ answering.PRIOR_WEIGHTS)
-                texts = [data.sentence_text(int(s)) for s in shortlist]
+                asked = analyse_question(retriever, query)
+                pairs = candidate_features(retriever, asked, hits)
+                chosen, _ = shortlist(pairs, prior_scores(pairs))
+                texts = [data.sentence_text(int(s)) for s in chosen]
                 prior_right += evaluation.contains_answer(texts[0], item.answers)
                 shortlisted += any(evaluation.contains_answer(t, item.answers) for t in texts)
         chunks = rrf_ranking(retriever, query)
@@ -158,7 +161,7 @@ def main() -> None:
             "retrieval_only_recall_at_5": recall(raw[mode], 5),
             "retrieval_only_recall_at_20": recall(raw[mode], 20),
             "abstained_at_default_threshold": would_abstain,
-            # Answers joined with a neighbouring sentence (answering.NEIGHBOUR_SHARE).
+            # Answers joined with a neighbouring sentence (reading.NEIGHBOUR_SHARE).
             "two_sentence_answers": sum(a not in sentences for a in given) / len(given),
         }
         rows.append(
@@ -198,8 +201,7 @@ def main() -> None:
     print()
     print(f"Baseline: the prior alone picks the answer sentence (no reader), hybrid: {prior:.3f}")
     print(
-        f"Answer sentence among the {answering.READER_SHORTLIST} the reader reads, hybrid: "
-        f"{in_shortlist:.3f}"
+        f"Answer sentence among the {READER_SHORTLIST} the reader reads, hybrid: {in_shortlist:.3f}"
     )
     print(
         "Answers of two sentences (a neighbour nearly as likely), hybrid: "

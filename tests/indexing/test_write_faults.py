@@ -18,13 +18,13 @@ from typing import Any
 
 import pytest
 
+from bot.answering.reader import packaged_reader
 from bot.citations import citation_holds
 from bot.config import load_settings
 from bot.engine import Newsbot
 from bot.errors import NewsbotError
 from bot.indexing import build, build_index, store
 from bot.onnx_export import QueryEncoderFiles
-from bot.reader import packaged_reader
 from scripts.bench_integrity import HashEmbedder
 
 SEED = 20261130

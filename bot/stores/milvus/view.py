@@ -1,6 +1,6 @@
 """One question's slice of a Milvus index, in the shape answering reads from `IndexData`.
 
-Answering (`bot/answering.py`) numbers passages and sentences and looks at neighbours by
+Answering (`bot/answering/`) numbers passages and sentences and looks at neighbours by
 arithmetic (sentence - 1, sentence + 1, range(first, last)). A `QuestionData` holds only the
 retrieved passages, their sentences and the sentence on each side, renumbered 0..n-1 so those
 numbers work: each document's sentences that are fetched form runs of consecutive sentences,

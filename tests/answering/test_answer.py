@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from bot import answering
+from bot.answering import answer, reading
 from bot.engine import Newsbot
 from bot.indexing import build_index
 from tests.conftest import DATA, read_jsonl
@@ -29,7 +27,7 @@ def test_a_name_the_corpus_never_mentions_raises_the_bar_and_is_reported(seed_bo
     # The reader is sure this is the letter question: answered, with the unknown name reported.
     cook = seed_bot.ask("What did Tim Cook send to the British lawmakers?")
     assert cook.unknown_names == ["Tim Cook"]
-    assert cook.abstained or cook.confidence >= answering.UNKNOWN_NAME_MIN_CONFIDENCE
+    assert cook.abstained or cook.confidence >= answer.UNKNOWN_NAME_MIN_CONFIDENCE
     # Known names, misspelt, capitalised mid-sentence or as part of a compound, are not unknown.
     for question in (
         "Who is Ryan Dign?",
@@ -58,7 +56,7 @@ def test_what_an_abbreviation_stands_for_is_the_sentence_that_spells_it_out(
 ) -> None:
     answer = seed_bot.ask("What does NCSC stand for?")  # the reader alone picked "...stands in"
     assert "National Cyber Security Centre (NCSC)" in answer.answer
-    assert answer.confidence == answering.SPELLED_OUT_CONFIDENCE
+    assert answer.confidence == reading.SPELLED_OUT_CONFIDENCE
     settings = make_corpus(
         {
             "grid.txt": "Grid warning\n\nThe grid operator warned of outages on Monday. "
@@ -142,7 +140,7 @@ def test_each_year_gets_its_own_articles_figure(make_corpus, embedder) -> None:
     assert answer.abstained or answer.caveats, answer
 
 
-CROWDED = Path(__file__).parent / "data" / "crowded" / "corpus"
+CROWDED = DATA / "crowded" / "corpus"
 
 
 def test_asked_how_many_the_answer_gives_a_number(make_corpus, embedder) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.acronyms import asked_abbreviation, spells_out
+from bot.answering.acronyms import asked_abbreviation, spells_out
 
 
 @pytest.mark.parametrize(

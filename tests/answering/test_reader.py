@@ -9,9 +9,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from bot import reader as reader_module
+from bot.answering import reader as reader_module
+from bot.answering.reader import (
+    CARD_FILE,
+    MODELS_DIR,
+    Reader,
+    ReaderCard,
+    ReaderError,
+    candidate_text,
+)
 from bot.cli import app
-from bot.reader import CARD_FILE, MODELS_DIR, Reader, ReaderCard, ReaderError, candidate_text
 
 # A paragraph the reader never saw: each question's answer is in a different sentence.
 DANUBE = [

@@ -1,6 +1,6 @@
-"""bot/checks.py: what a question pins down against the answer's context (no model)."""
+"""bot/answering/checks.py: what a question pins down against the answer's context (no model)."""
 
-from bot.checks import (
+from bot.answering.checks import (
     CONTRADICTED,
     LACKING,
     NOT_THE_KIND,

@@ -23,7 +23,7 @@ import numpy as np
 
 from bot.errors import NewsbotError
 
-MODELS_DIR = Path(__file__).resolve().parent / "models"
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 CARD_FILE = "reader.json"
 READER_CARD = MODELS_DIR / CARD_FILE
 MAX_TOKENS = 160  # question + candidate + context; longer pairs lose the end of the context

@@ -1,0 +1,124 @@
+"""From retrieved passages to an answer: a trained reader picks the sentence and says how sure.
+
+1. Retrieval (`bot/retrieval.py`, hybrid by default) proposes passages.
+2. Every sentence of those passages gets a cheap prior (`prior.py`): a linear model over
+   wording and retrieval evidence (how much of the question's wording it and its neighbours
+   cover, how the retrievers ranked its passage, whether it has the kind of thing asked for).
+   The weights are fitted on SQuAD v1.1 train by scripts/calibrate_reader.py.
+3. The best READER_SHORTLIST sentences go to the reader (`reader.py`), a cross-encoder that
+   reads the question with each sentence and the sentence before it. Its score, nudged by the
+   prior (PRIOR_BLEND), picks the answer; calibrated, it is the confidence (`reading.py`).
+4. When the sentence next to the best one in the same passage is nearly as likely (at least
+   NEIGHBOUR_SHARE of its probability), both are the answer: "New Zealand is a member of the
+   Five Eyes... Other members of the group are the UK, US, Australia and Canada."
+5. A question asking what an abbreviation stands for ("What does NCSC stand for?") is
+   answered by the candidate sentence that spells it out ("...Cyber Security Centre (NCSC)..."),
+   when there is one (`acronyms.py`), with SPELLED_OUT_CONFIDENCE.
+6. A year, number, place or role the question names that a sentence's context contradicts
+   or lacks, or a "how many" ("when") question put to a sentence that gives no number (no
+   time), lowers that sentence's probability before the answer is chosen (`checks.py`); the
+   reasons for the chosen one are `Answer.caveats`.
+7. Below `min_confidence` the bot abstains, and still cites the closest passages. When the
+   question names something the corpus never mentions ("Did Germany ban Huawei?" over an
+   article that names no Germany), the bar is higher: UNKNOWN_NAME_MIN_CONFIDENCE. Such names
+   are listed in `Answer.unknown_names`; why it abstained is `Answer.abstain_reason`.
+8. The passages are cited in the order of the reader's verdict, the answer's offsets marked
+   inside the one that holds it (`cite.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.answering.cite import Citation, citations, passage_order, span_text
+from bot.answering.prior import candidate_features, prior_scores
+from bot.answering.question import analyse_question
+from bot.answering.reader import Reader
+from bot.answering.reading import answer_sentences, read_shortlist, with_checks, with_spelled_out
+from bot.query import Query
+from bot.retrieval import Retriever
+
+# A question naming something no indexed text contains is answered only when the answer is
+# more likely right than not: that name is evidence the corpus is about something else, but
+# not proof ("Washington" for the US, "MPs" for lawmakers). Not fitted.
+UNKNOWN_NAME_MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question."""
+
+    question: str
+    answer: str | None
+    abstained: bool
+    confidence: float
+    citations: list[Citation]
+    # Names in the question that the corpus never mentions (they raise the bar to answer).
+    unknown_names: list[str] = field(default_factory=list)
+    # Why there is no answer ("not confident enough: 0.047 < 0.16"); None when answered.
+    abstain_reason: str | None = None
+    # Why the confidence of the answer's sentence was lowered (checks.py).
+    caveats: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The scripting contract of `newsbot ask --json` (see README)."""
+        return asdict(self)
+
+
+def answer_question(
+    retriever: Retriever,
+    reader: Reader,
+    query: Query,
+    *,
+    mode: str,
+    top_k: int,
+    candidates: int,
+    min_confidence: float,
+) -> Answer:
+    """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain."""
+    hits = retriever.search(query, mode, candidates)
+    if not hits:
+        return Answer(query.text, None, True, 0.0, [], abstain_reason="no passage matches")
+    asked = analyse_question(retriever, query)
+    pairs = candidate_features(retriever, asked, hits)
+    prior = prior_scores(pairs)
+    reading = read_shortlist(retriever, reader, query, pairs, prior)
+    if asked.abbreviation:
+        reading = with_spelled_out(retriever, reading, asked.abbreviation, pairs)
+    reading, caveats = with_checks(retriever, reading, asked.expected)
+    confidence = reading.confidence
+    bar = (
+        max(min_confidence, UNKNOWN_NAME_MIN_CONFIDENCE) if asked.unknown_names else min_confidence
+    )
+    abstained = confidence < bar
+    passages = passage_order(hits, pairs, prior, reading)
+    span = None if abstained else answer_sentences(retriever, reading, min_confidence, passages[0])
+    cited = citations(retriever, passages, top_k, span)
+    best_caveats = list(caveats.get(reading.best, ()))
+    reason = None
+    if abstained:
+        if asked.unknown_names:
+            reason = f"it never mentions {' or '.join(asked.unknown_names)}"
+        else:
+            reason = f"not confident enough: {_below(confidence, bar)}"
+            if best_caveats:
+                reason += f"; {best_caveats[0]}"
+    return Answer(
+        question=query.text,
+        answer=None if span is None else span_text(retriever, span),
+        abstained=abstained,
+        confidence=round(confidence, 4),
+        citations=cited,
+        unknown_names=list(asked.unknown_names),
+        abstain_reason=reason,
+        caveats=[] if abstained else best_caveats,
+    )
+
+
+def _below(confidence: float, threshold: float) -> str:
+    """`0.497 < 0.5`: the confidence cut (not rounded) to 3 decimals, so it never reads as the
+    threshold it fell short of."""
+    shown = math.floor(confidence * 1000) / 1000
+    return f"{shown:.3f} < {threshold:g}"

@@ -1,0 +1,49 @@
+"""What a question asks: its terms and their weights, and the kind of answer it wants."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from bot.answering.acronyms import asked_abbreviation
+from bot.answering.checks import ASKS_NUMBER, ASKS_TIME, Expected, expected
+from bot.lexical import words
+from bot.names import unknown_names
+from bot.query import Query
+from bot.retrieval import Retriever
+
+_ASKS_NAME = re.compile(r"\b(who|whom|whose|which|what (is|was) the name)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Question:
+    """What prior scoring needs to know about the question itself."""
+
+    query: Query
+    weights: dict[str, float]  # IDF of each distinct content term in the corpus
+    bigrams: frozenset[tuple[str, str]]
+    asks_number: bool
+    asks_time: bool
+    asks_name: bool
+    words: frozenset[str]  # lower-cased words of the question (to spot new names)
+    unknown_names: tuple[str, ...]  # names in the question that no indexed text contains
+    abbreviation: str | None  # the abbreviation whose meaning it asks for ("NCSC"), if any
+    expected: Expected  # the years, numbers, places and roles it names (bot/answering/checks.py)
+
+
+def analyse_question(retriever: Retriever, query: Query) -> Question:
+    """The question's terms with their IDF, its term pairs and what kind of answer it wants."""
+    text = query.reading
+    return Question(
+        query=query,
+        weights={term: retriever.idf(term) for term in query.terms},
+        bigrams=frozenset(itertools.pairwise(query.terms)),
+        asks_number=bool(ASKS_NUMBER.search(text)),
+        asks_time=bool(ASKS_TIME.search(text)),
+        asks_name=bool(_ASKS_NAME.search(text)),
+        words=frozenset(words(text)),
+        unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),
+        abbreviation=asked_abbreviation(text),
+        expected=expected(text),
+    )
