@@ -94,7 +94,7 @@ def checked_citations(answer: Answer) -> Answer:
         return answer
     if not answered_from_kept:
         return dataclasses.replace(
-            answer, answer=None, abstained=True, confidence=0.0, citations=checked
+            answer, answer=None, abstained=True, confidence=0.0, citations=checked, answer_span=None
         )
     return dataclasses.replace(answer, citations=checked)
 

@@ -958,7 +958,7 @@ def print_answer(
         if answer.citations:
             console.print("Closest I found:")
     else:
-        console.print(Text(safe(_clip(answer.answer, ANSWER_SHOWN_CHARS)), style="bold"))
+        console.print(_answer_line(answer, plain=not console.is_terminal))
         caveats = ([f"the corpus never mentions {unknown}"] if unknown else []) + [
             safe(c) for c in answer.caveats
         ]
@@ -981,6 +981,23 @@ def print_answer(
             console.print(Text(safe_line(f"also in: {_copies(citation.also_in)}"), style="dim"))
         text, span = _window(citation.text, citation.highlight, PASSAGE_SHOWN_CHARS)
         console.print(_highlighted(text, span, plain=not console.is_terminal))
+
+
+def _answer_line(answer: Answer, plain: bool):
+    """The answer sentence in bold; on a terminal, the short answer (the number or time asked
+    for) in it in yellow. Piped output is the sentence alone (JSON has `answer_span`)."""
+    from rich.text import Text
+
+    shown = _clip(answer.answer or "", ANSWER_SHOWN_CHARS)
+    span = answer.answer_span
+    if plain or span is None or span[1] > len(shown):
+        return Text(safe(shown), style="bold")
+    before, inside, after = (
+        safe(part) for part in (shown[: span[0]], shown[slice(*span)], shown[span[1] :])
+    )
+    rendered = Text(before + inside + after, style="bold")
+    rendered.stylize("yellow", len(before), len(before) + len(inside))
+    return rendered
 
 
 def citation_provenance(citation: Citation) -> str:

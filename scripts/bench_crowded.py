@@ -12,7 +12,9 @@ Question sets, each asked of the index it is about:
 Dev sets are for choosing things; test sets (seed gold, crowded test) only report.
 
 Per set: answer right (of the answerable), unanswerable withheld, false abstentions (of the
-answerable), wrong answers given at confidence >= 0.5 (of all questions), warm p50 latency.
+answerable), wrong answers given at confidence >= 0.5 (of all questions), the short answer
+(of the "how many" and "when" questions answered right: how many have one marked, and how many
+of those mark a gold answer), warm p50 latency.
 `--tune` grids the consistency checks' penalties (bot/answering/checks.py) on the dev sets only, then
 measures with the best (copy them into bot/answering/checks.py to ship them).
 Writes scripts/results/bench_crowded.json.
@@ -33,7 +35,7 @@ import benchlib
 import squadlib
 
 from bot import evaluation
-from bot.answering import checks
+from bot.answering import Answer, checks
 from bot.answering.reader import MODELS_DIR, Reader, ReaderCard
 from bot.config import Settings, load_settings
 from bot.engine import Newsbot
@@ -65,7 +67,13 @@ def reader_from(directory: Path) -> Reader:
 
 
 def measure(bot: Newsbot, items: list[evaluation.QAItem]) -> dict:
-    results = evaluation.run(items, bot.ask)
+    answers: dict[str, Answer] = {}
+
+    def ask(question: str) -> Answer:
+        answers[question] = bot.ask(question)
+        return answers[question]
+
+    results = evaluation.run(items, ask)
     report = evaluation.report(results)
     answerable = [r for r in results if r.item.answerable]
     unanswerable = [r for r in results if not r.item.answerable]
@@ -82,7 +90,26 @@ def measure(bot: Newsbot, items: list[evaluation.QAItem]) -> dict:
         "wrong_at_0.5": len(confident_wrong) / len(results),
         "latency_p50_ms": report.latency_p50_ms,
         "withheld": sum(r.abstained for r in unanswerable),
+        **short_answers(results, answers),
     }
+
+
+def short_answers(results: list[evaluation.ItemResult], answers: dict[str, Answer]) -> dict:
+    """Of the "how many" and "when" questions answered right: how many got a short answer,
+    and how many of those mark a gold answer (the mark inside a gold answer, or holding one)."""
+    marked = right = asked = 0
+    for r in results:
+        if not r.correct or checks.expected(r.item.question).kind is None:
+            continue
+        asked += 1
+        answer = answers[r.item.question]
+        if answer.answer_span is None:
+            continue
+        marked += 1
+        mark = evaluation.normalise(answer.answer[slice(*answer.answer_span)])
+        golds = [evaluation.normalise(g) for g in r.item.answers]
+        right += any(mark in g or g in mark for g in golds)
+    return {"short_asked": asked, "short_marked": marked, "short_right": right}
 
 
 def tune(bots: dict[str, Newsbot]) -> dict:
@@ -165,6 +192,7 @@ def main() -> None:
                     figures["unanswerable_withheld"],
                     figures["false_abstention_rate"],
                     figures["wrong_at_0.5"],
+                    f"{figures['short_right']}/{figures['short_marked']} of {figures['short_asked']}",
                     figures["latency_p50_ms"],
                 ]
             )
@@ -176,6 +204,7 @@ def main() -> None:
             "unanswerable withheld",
             "false abstentions",
             "wrong at >= 0.5",
+            "short answer right/marked of how-many/when right",
             "p50 ms",
         ],
         rows,

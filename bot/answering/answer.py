@@ -37,6 +37,7 @@ from bot.answering.prior import candidate_features, prior_scores
 from bot.answering.question import analyse_question
 from bot.answering.reader import Reader
 from bot.answering.reading import answer_sentences, read_shortlist, with_checks, with_spelled_out
+from bot.answering.short import short_answer
 from bot.query import Query
 from bot.retrieval import Retriever
 
@@ -61,6 +62,9 @@ class Answer:
     abstain_reason: str | None = None
     # Why the confidence of the answer's sentence was lowered (checks.py).
     caveats: list[str] = field(default_factory=list)
+    # The number or time asked for inside `answer` (offsets into it), for "how many" and "when"
+    # questions (short.py); None otherwise.
+    answer_span: tuple[int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The scripting contract of `newsbot ask --json` (see README)."""
@@ -105,15 +109,17 @@ def answer_question(
             reason = f"not confident enough: {_below(confidence, bar)}"
             if best_caveats:
                 reason += f"; {best_caveats[0]}"
+    text = None if span is None else span_text(retriever, span)
     return Answer(
         question=query.text,
-        answer=None if span is None else span_text(retriever, span),
+        answer=text,
         abstained=abstained,
         confidence=round(confidence, 4),
         citations=cited,
         unknown_names=list(asked.unknown_names),
         abstain_reason=reason,
         caveats=[] if abstained else best_caveats,
+        answer_span=None if text is None else short_answer(text, asked.expected, query.terms),
     )
 
 

@@ -60,7 +60,7 @@ _TIME_SAID = re.compile(
 # A count or amount: digits standing alone ("COVID-19" is a name) or a number word. Years and
 # days of the month are times, not counts.
 _COUNT = re.compile(
-    r"(?<![\w-])\d[\d,.]*(?![\w])"
+    r"(?<![\w-])\d+(?:[.,]\d+)*(?![\w])"
     r"|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
     r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy"
     r"|eighty|ninety|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|twice"
@@ -214,18 +214,24 @@ def expected(question: str) -> Expected:
     return Expected(years, numbers, places, roles, kind, said)
 
 
-def _kind_said(text: str, kind: str | None) -> list[str]:
-    """The numbers (kind "number") or times (kind "time") a text says, lower case."""
+def kind_spans(text: str, kind: str | None) -> list[tuple[int, int]]:
+    """Where a text says a number (kind "number") or a time (kind "time"), as offsets. Years
+    and days of the month are times, not counts."""
     if kind == "time":
-        return [m.group().lower() for m in _TIME_SAID.finditer(text)]
+        return [m.span() for m in _TIME_SAID.finditer(text)]
     if kind == "number":
         times = [m.span() for m in _TIME_SAID.finditer(text)]
         return [
-            _plain(m.group()).lower()
+            m.span()
             for m in _COUNT.finditer(text)
             if not any(start <= m.start() < end for start, end in times)
         ]
     return []
+
+
+def _kind_said(text: str, kind: str | None) -> list[str]:
+    """The numbers or times a text says, lower case (numbers without their commas)."""
+    return [_plain(text[start:end]).lower() for start, end in kind_spans(text, kind)]
 
 
 def check(wanted: Expected, context: Context) -> Verdict:

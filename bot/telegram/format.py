@@ -240,7 +240,16 @@ def _headline(answer: Answer, closest: bool = True) -> str:
             html.escape(c) for c in answer.caveats
         ]
         caveat = "".join(f"; {c}" for c in caveats)
-        return f"<b>{html.escape(shown)}</b>\n<i>confidence {answer.confidence:.2f}{caveat}</i>"
+        span = answer.answer_span
+        if span is not None and span[1] <= len(shown):
+            start, end = span  # the short answer (the number or time asked for), underlined
+            marked = (
+                f"{html.escape(shown[:start])}<u>{html.escape(shown[start:end])}</u>"
+                f"{html.escape(shown[end:])}"
+            )
+        else:
+            marked = html.escape(shown)
+        return f"<b>{marked}</b>\n<i>confidence {answer.confidence:.2f}{caveat}</i>"
     if not answer.citations:
         return f"<b>{NOTHING_CLOSE}</b>"
     reason = f"\n<i>It never mentions {unknown}.</i>" if unknown else ""

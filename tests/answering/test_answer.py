@@ -157,9 +157,12 @@ def test_asked_how_many_the_answer_gives_a_number(make_corpus, embedder) -> None
     answer = bot.ask("how many covid cases worldwide when WHO declared a pandemic")
     assert not answer.abstained and "126,000" in answer.answer, answer.answer
     assert answer.citations[0].published == "2020-03-14"
+    # The short answer is marked inside the sentence.
+    assert answer.answer[slice(*answer.answer_span)] == "126,000"
     # Asked "when", the same lead sentence answers: it says when ("On Wednesday").
     answer = bot.ask("when did the who declare covid a pandemic")
     assert not answer.abstained and "On Wednesday" in answer.answer, answer.answer
+    assert answer.answer[slice(*answer.answer_span)] == "Wednesday"
 
 
 def test_short_forms_typos_and_missing_question_marks_read_as_the_article(seed_bot) -> None:

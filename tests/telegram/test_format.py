@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 
@@ -83,6 +84,14 @@ def test_answer_layout_bold_answer_then_numbered_citations() -> None:
     assert "[1] " + HOSTILE_TITLE in text and "paragraph 2" in text
     assert text.index("[1]") < text.index("[2]")
     assert "confidence 0.90" in text
+
+
+def test_the_short_answer_is_underlined_inside_the_bold_answer() -> None:
+    sentence = "Prices rose <5%> & more."
+    marked = dataclasses.replace(answer([citation(1)], sentence), answer_span=(13, 15))  # "5%"
+    message = render_answer(marked)[0]
+    assert message.startswith("<b>Prices rose &lt;<u>5%</u>&gt; &amp; more.</b>")
+    assert "Prices rose <5%> & more." in parse_html(message)
 
 
 def test_abstention_says_so_and_offers_the_closest_passages() -> None:
