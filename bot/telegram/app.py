@@ -108,7 +108,6 @@ SLOW_DOWN = (
     "Please try again in {seconds} s."
 )
 NEW_MESSAGES = filters.UpdateType.MESSAGE
-FILTER_KEY = "search_filter"  # in chat_data: the chat's /filter (kept while the bot runs)
 
 
 async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -158,7 +157,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         "/new: start a new conversation\n"
         "/about: what is indexed\n"
         "/filter since YYYY-MM-DD until YYYY-MM-DD source NAME: answer in this chat only from "
-        "those articles (any of the three); <code>/filter off</code> clears it, "
+        "those articles (any of the three; kept until changed, and in a private chat it also "
+        "applies to your inline questions); <code>/filter off</code> clears it, "
         "<code>/filter</code> shows it\n"
         "/start: introduction and example questions\n"
         "/help: this message\n\n"
@@ -178,18 +178,28 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def filter_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set, show or clear the chat's filter (dates, outlet) for the questions that follow."""
-    current = context.chat_data.get(FILTER_KEY, SearchFilter())
+    chat_id = update.effective_chat.id
+    current = chat_filter(context, chat_id)
     try:
         chosen = parse_filter_command(" ".join(context.args or []), current)
     except ConfigError as error:
         await update.effective_message.reply_text(html.escape(f"Sorry: {error}"))
         return
-    context.chat_data[FILTER_KEY] = chosen
+    conversations = state_of(context).conversations
+    if conversations is not None:
+        await asyncio.to_thread(conversations.set_filter, chat_id, chosen)
     await update.effective_message.reply_text(
         f"Answering from articles {html.escape(chosen.describe())}. <code>/filter off</code> clears it."
         if chosen.active
         else "No filter: answering from every article."
     )
+
+
+def chat_filter(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> SearchFilter:
+    """The /filter set in a chat (kept across restarts); for inline queries, the one the user
+    set in their private chat with the bot (its id is theirs)."""
+    conversations = state_of(context).conversations
+    return conversations.filter_of(chat_id) if conversations is not None else SearchFilter()
 
 
 async def about(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -273,7 +283,7 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
     )
     try:
         async with typing(message):
-            search_filter = context.chat_data.get(FILTER_KEY)
+            search_filter = chat_filter(context, message.chat_id)
             if conversation is None:
                 answer = await answer_in_thread(
                     state.bot.ask, question, search_filter=search_filter
@@ -383,7 +393,12 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             results = [inline_notice("Cannot ask that", problem)]
         else:
             try:
-                answer = await answer_in_thread(state.bot.ask, question, top_k=INLINE_RESULTS)
+                answer = await answer_in_thread(
+                    state.bot.ask,
+                    question,
+                    top_k=INLINE_RESULTS,
+                    search_filter=chat_filter(context, query.from_user.id),
+                )
             except QuestionError as error:  # e.g. nothing to look up in "?"
                 answer = None
                 results = [inline_notice("Cannot ask that", f"Sorry: {error}")]
@@ -408,7 +423,8 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             if answer:
                 results = inline_results(answer, sources_key=key)
     try:
-        await query.answer(results, cache_time=INLINE_CACHE_SECONDS)
+        # Personal: answers depend on the user's /filter, so Telegram must not share them.
+        await query.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True)
     except BadRequest as error:
         if "query is too old" not in str(error).lower():
             raise

@@ -1,6 +1,7 @@
 """Telegram conversations: one per private chat, and one per reply thread in groups, kept in
 SQLite next to the Sources store so that a restart does not forget them; each expires after
-`conversation_minutes` without a question."""
+`conversation_minutes` without a question. Each chat's /filter is kept there too, until it is
+changed or cleared."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
+from datetime import date
 from pathlib import Path
 
 from telegram import Message
 from telegram.constants import ChatType
 
 from bot.conversation import Conversation, Turn
+from bot.filters import SearchFilter
 from bot.sqlite_file import SelfHealingDatabase
 
 FILE_NAME = "telegram-conversations.sqlite3"
@@ -37,6 +40,12 @@ CREATE TABLE IF NOT EXISTS messages (
     PRIMARY KEY (chat_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS messages_created ON messages (created);
+CREATE TABLE IF NOT EXISTS chat_filters (
+    chat_id INTEGER PRIMARY KEY,
+    since TEXT,
+    until TEXT,
+    source TEXT
+);
 """
 
 
@@ -132,6 +141,46 @@ class ConversationStore:
                 )
 
         self.database.run(forget)
+
+    def filter_of(self, chat_id: int) -> SearchFilter:
+        """The chat's /filter (an inactive one if it set none)."""
+        row = self.database.run(
+            lambda db: db.execute(
+                "SELECT since, until, source FROM chat_filters WHERE chat_id = ?", (chat_id,)
+            ).fetchone()
+        )
+        if row is None:
+            return SearchFilter()
+        since, until, source = row
+        try:
+            return SearchFilter(
+                date.fromisoformat(since) if since else None,
+                date.fromisoformat(until) if until else None,
+                source or None,
+            )
+        except ValueError:  # written by hand or by another version: no filter
+            return SearchFilter()
+
+    def set_filter(self, chat_id: int, chosen: SearchFilter) -> None:
+        """Keep the chat's /filter; an inactive one clears it."""
+
+        def store(db: sqlite3.Connection) -> None:
+            with db:
+                if not chosen.active:
+                    db.execute("DELETE FROM chat_filters WHERE chat_id = ?", (chat_id,))
+                    return
+                db.execute(
+                    "INSERT OR REPLACE INTO chat_filters (chat_id, since, until, source) "
+                    "VALUES (?, ?, ?, ?)",
+                    (
+                        chat_id,
+                        chosen.since.isoformat() if chosen.since else None,
+                        chosen.until.isoformat() if chosen.until else None,
+                        chosen.source,
+                    ),
+                )
+
+        self.database.run(store)
 
     def close(self) -> None:
         self.database.close()

@@ -136,3 +136,26 @@ def test_a_damaged_conversations_file_is_set_aside_and_started_afresh(tmp_path, 
     assert [p.name for p in tmp_path.glob(f"{FILE_NAME}.damaged-*")], "the damaged file is kept"
     assert "moved to" in caplog.text
     store.close()
+
+
+def test_a_chats_filter_survives_a_restart_and_off_clears_it(seed_settings, seed_bot):
+    chat = 7004
+
+    async def scenario() -> list[str]:
+        async with running_bot(seed_settings, seed_bot) as (server, application):
+            server.message(chat, "/filter since 2030-01-01")
+            await server.wait_sent(chat, 1)
+            await settle(server, application)
+        async with running_bot(seed_settings, seed_bot) as (server, application):  # restarted
+            server.message(chat, "/filter")
+            server.message(chat, NCSC)  # the bundled article has no date: nothing passes
+            server.message(chat, "/filter off")
+            server.message(chat, "/filter")
+            await server.wait_sent(chat, 4)
+            await settle(server, application)
+            return sent_html(server, chat)
+
+    shown, answer, cleared, after = asyncio.run(scenario())
+    assert "since 2030-01-01" in shown
+    assert "Cyber Security Centre" not in answer
+    assert "No filter" in cleared and "No filter" in after
