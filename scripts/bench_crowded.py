@@ -35,7 +35,7 @@ import benchlib
 import squadlib
 
 from bot import evaluation
-from bot.answering import Answer, checks
+from bot.answering import Answer, checks, prior
 from bot.answering.reader import MODELS_DIR, Reader, ReaderCard
 from bot.config import Settings, load_settings
 from bot.engine import Newsbot
@@ -157,11 +157,36 @@ def tune(bots: dict[str, Newsbot]) -> dict:
     return {"questions": len(dev), "grid": grid, "best": best}
 
 
+def widen(settings: dict[str, Settings], reader: Reader, sizes: list[int]) -> dict:
+    """Dev-set answers right and p50 latency with the reader reading `sizes` sentences."""
+    shipped = prior.READER_SHORTLIST
+    found = {}
+    bots = {c: Newsbot(s, reader=reader) for c, s in settings.items()}
+    for size in sizes:
+        prior.READER_SHORTLIST = size
+        row = {}
+        for name, file, corpus, split in SETS:
+            if split == "dev":
+                figures = measure(bots[corpus], evaluation.load_qa(DATA / file))
+                row[name] = {k: figures[k] for k in ("right", "answerable", "latency_p50_ms")}
+        found[str(size)] = row
+        print(f"shortlist {size}: {row}", flush=True)
+    prior.READER_SHORTLIST = shipped
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reader", type=Path, default=MODELS_DIR)
     parser.add_argument("--baseline-reader", type=Path, default=None)
     parser.add_argument("--tune", action="store_true")
+    parser.add_argument(
+        "--shortlists",
+        type=int,
+        nargs="+",
+        default=None,
+        help="also measure the dev sets with these reader shortlist sizes (the reader only)",
+    )
     args = parser.parse_args()
 
     settings = {corpus: settings_for(corpus) for corpus in CORPORA}
@@ -209,6 +234,8 @@ def main() -> None:
         ],
         rows,
     )
+    if args.shortlists:
+        results["shortlists"] = widen(settings, readers["reader"], args.shortlists)
     machine = benchlib.machine()
     print(
         f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['date']}; "

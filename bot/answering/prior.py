@@ -133,9 +133,11 @@ def prior_scores(pairs: Candidates) -> np.ndarray:
 
 
 def shortlist(
-    pairs: Candidates, prior: np.ndarray, size: int = READER_SHORTLIST
+    pairs: Candidates, prior: np.ndarray, size: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The `size` distinct sentences with the best prior, best first, and their priors."""
+    """The `size` (READER_SHORTLIST) distinct sentences with the best prior, best first, and
+    their priors."""
+    size = READER_SHORTLIST if size is None else size
     best: dict[int, float] = {}
     for sentence, score in zip(pairs.sentences.tolist(), prior.tolist(), strict=True):
         if score > best.get(sentence, -np.inf):
