@@ -3,6 +3,7 @@
     .venv/bin/python scripts/bench_crowded.py                       # the shipped reader
     .venv/bin/python scripts/bench_crowded.py --baseline-reader DIR  # ... and another one
     .venv/bin/python scripts/bench_crowded.py --tune                 # choose the checks' penalties
+    .venv/bin/python scripts/bench_crowded.py --shortlists 8 12 16 24  # reader shortlist sizes, dev
 
 Question sets, each asked of the index it is about:
   - seed gold (tests/data/seed_gold.jsonl) over the bundled article alone, and over the bundled

@@ -38,6 +38,7 @@ from bot.config import Settings
 from bot.engine import Newsbot
 from bot.query import Query
 from bot.retrieval import RETRIEVERS, Retriever, reciprocal_rank_fusion
+from bot.spelling import read_as_in
 
 SEED = 1234
 DEPTH = 20  # how deep the retrievers' own ranking is judged
@@ -45,14 +46,23 @@ DEPTH = 20  # how deep the retrievers' own ranking is judged
 
 class PrecomputedEmbedder:
     """Question vectors encoded once in a batch, so that timings measure the answering path
-    (retrieval, sentence scoring, citations) rather than the encoder, identical in all modes."""
+    (retrieval, sentence scoring, citations) rather than the encoder, identical in all modes.
+    A text not precomputed is encoded when asked for (and kept)."""
 
     def __init__(self, embedder, questions: list[str]) -> None:
         self.name, self.dimension = embedder.name, embedder.dimension
-        vectors = embedder.encode(questions, batch_size=64)
-        self._vectors = dict(zip(questions, vectors, strict=True))
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+        self.precompute(questions)
+
+    def precompute(self, texts: list[str]) -> None:
+        missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            vectors = self._embedder.encode(missing, batch_size=64)
+            self._vectors.update(zip(missing, vectors, strict=True))
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        self.precompute(texts)
         return np.stack([self._vectors[text] for text in texts])
 
 
@@ -110,6 +120,8 @@ def main() -> None:
 
         reader = Reader(ReaderCard.load(args.reader / "reader.json"), args.reader)
     bot = Newsbot(settings.replace(min_confidence=0.0), embedder=embedder, reader=reader)
+    # The engine looks a question up as it reads it (bot/spelling.py: "?" added, short forms).
+    embedder.precompute([read_as_in(i.question, bot._store.term_counts) for i in items])
     retriever = bot._retriever
     data = retriever.data
     counts = data.manifest["counts"]
