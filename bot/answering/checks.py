@@ -50,7 +50,7 @@ _MONTH = (
 # A time an answer can give: a date, a year, a weekday, a relative day, a season of a year.
 _TIME_SAID = re.compile(
     rf"\b(?:{_MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}"
-    r"|1[89]\d{2}s?|20\d{2}s?|\d{1,2}(?:st|nd|rd|th) century"
+    r"|1[89]\d{2}s?|20\d{2}s?|\d{1,2}(?:st|nd|rd|th) centur(?:y|ies)"
     r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
     r"|[Tt]oday|[Yy]esterday|[Tt]omorrow|[Tt]onight"
     r"|(?:[Ll]ast|[Nn]ext|[Tt]his|[Ee]arlier this|[Ll]ater this) (?:year|month|week|spring"
@@ -234,8 +234,15 @@ def _kind_said(text: str, kind: str | None) -> list[str]:
     return [_plain(text[start:end]).lower() for start, end in kind_spans(text, kind)]
 
 
-def check(wanted: Expected, context: Context) -> Verdict:
-    """How far the context bears out what the question pins down."""
+def gives_kind(wanted: Expected, sentence: str) -> bool:
+    """Whether `sentence` gives a number (a time) beyond the question's, when one is asked for."""
+    return any(x not in wanted.said for x in _kind_said(sentence, wanted.kind))
+
+
+def check(wanted: Expected, context: Context, *, judge_kind: bool = True) -> Verdict:
+    """How far the context bears out what the question pins down. `judge_kind`: False when no
+    candidate gives the kind of answer asked for (a "when" answered by an event, "after the
+    war"): then lacking it tells no candidate apart, and costs nothing."""
     if not wanted:
         return Verdict(1.0, ())
     found: list[tuple[float, str]] = []  # (factor, reason)
@@ -272,11 +279,9 @@ def check(wanted: Expected, context: Context) -> Verdict:
     missing_roles = [r for r in wanted.roles if _role_stem(r) not in near_terms]
     if missing_roles:
         found.append((LACKING, f"the answer's passage names no {', '.join(missing_roles)}"))
-    if wanted.kind and context.sentence:
-        given = [x for x in _kind_said(context.sentence, wanted.kind) if x not in wanted.said]
-        if not given:
-            what = "number" if wanted.kind == "number" else "date or time"
-            found.append((NOT_THE_KIND, f"the answer's sentence gives no {what}"))
+    if judge_kind and wanted.kind and context.sentence and not gives_kind(wanted, context.sentence):
+        what = "number" if wanted.kind == "number" else "date or time"
+        found.append((NOT_THE_KIND, f"the answer's sentence gives no {what}"))
     factor = 1.0
     for penalty, _ in found:
         factor *= penalty

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.answering.acronyms import spells_out
-from bot.answering.checks import Context, Expected, check
+from bot.answering.checks import Context, Expected, check, gives_kind
 from bot.answering.prior import Candidates, shortlist
 from bot.answering.reader import Reader, candidate_text
 from bot.query import Query
@@ -121,13 +121,18 @@ def with_checks(
     retriever: Retriever, reading: Reading, wanted: Expected
 ) -> tuple[Reading, dict[int, tuple[str, ...]]]:
     """The reading with each shortlisted sentence's probability lowered by the consistency
-    checks (`bot/answering/checks.py`), and the reasons by sentence."""
+    checks (`checks.py`), and the reasons by sentence. The kind of answer asked for is judged
+    only when some shortlisted sentence gives it."""
     if not wanted:
         return reading, {}
+    contexts = [sentence_context(retriever, s) for s in reading.sentences.tolist()]
+    judge_kind = any(gives_kind(wanted, c.sentence) for c in contexts) if wanted.kind else False
     factors = np.ones(len(reading.sentences))
     reasons: dict[int, tuple[str, ...]] = {}
-    for at, sentence in enumerate(reading.sentences.tolist()):
-        verdict = check(wanted, sentence_context(retriever, sentence))
+    for at, (sentence, context) in enumerate(
+        zip(reading.sentences.tolist(), contexts, strict=True)
+    ):
+        verdict = check(wanted, context, judge_kind=judge_kind)
         factors[at] = verdict.factor
         if verdict.reasons:
             reasons[sentence] = verdict.reasons

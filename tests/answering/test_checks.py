@@ -127,3 +127,14 @@ def test_a_when_answer_must_give_a_date_or_time() -> None:
     no_time = check(wanted, sentence("The shutdown may go on for years, Trump said."))
     assert no_time.factor == NOT_THE_KIND
     assert no_time.reasons == ("the answer's sentence gives no date or time",)
+
+
+def test_when_no_candidate_gives_the_kind_lacking_it_costs_nothing() -> None:
+    # "When did the war end?" answered by an event: no sentence gives a date, so none is told
+    # apart by lacking one, and the confidence is left alone.
+    wanted = expected("When did the fighting stop?")
+    event = sentence("The fighting stopped after the treaty was signed.")
+    assert check(wanted, event).factor == NOT_THE_KIND
+    assert check(wanted, event, judge_kind=False).factor == 1.0
+    assert expected("In which century did the Normans rule?").kind == "time"
+    assert check(wanted, sentence("It stopped in the 10th and 11th centuries.")).factor == 1.0
