@@ -34,13 +34,14 @@ CONTRADICTED = 0.35  # the context names another year, or the role for another p
 LACKING = 1.0  # the context does not say it
 NOT_THE_KIND = 0.2  # the sentence gives no number (no time) to a "how many" ("when") question
 
-ASKS_NUMBER = re.compile(
-    r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
-    r"\bwhat (percentage|percent|proportion|number|amount|size|share)\b",
+# The questions whose answer must give a count or a time (narrower than the prior's: "how long"
+# and "how far" are often answered in words, "what period" by a name).
+_ASKS_COUNT = re.compile(
+    r"\bhow (many|much|old)\b|\bwhat (percentage|percent|proportion|number|amount|share)\b",
     re.IGNORECASE,
 )
-ASKS_TIME = re.compile(
-    r"\bwhen\b|\b(what|which|in what|on what) (year|date|day|month|time|decade|century|period)\b",
+_ASKS_WHEN = re.compile(
+    r"\bwhen\b|\b(what|which|in what|on what) (year|date|day|month|decade|century)\b",
     re.IGNORECASE,
 )
 _MONTH = (
@@ -208,7 +209,11 @@ def expected(question: str) -> Expected:
     question_terms = set(terms(question))
     roles = tuple(r for r in ROLES if _role_stem(r) in question_terms)
     kind = (
-        "number" if ASKS_NUMBER.search(question) else "time" if ASKS_TIME.search(question) else None
+        "number"
+        if _ASKS_COUNT.search(question)
+        else "time"
+        if _ASKS_WHEN.search(question)
+        else None
     )
     said = tuple(dict.fromkeys(_kind_said(question, kind))) if kind else ()
     return Expected(years, numbers, places, roles, kind, said)

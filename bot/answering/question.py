@@ -7,12 +7,22 @@ import re
 from dataclasses import dataclass
 
 from bot.answering.acronyms import asked_abbreviation
-from bot.answering.checks import ASKS_NUMBER, ASKS_TIME, Expected, expected
+from bot.answering.checks import Expected, expected
 from bot.lexical import words
 from bot.names import unknown_names
 from bot.query import Query
 from bot.retrieval import Retriever
 
+# What kind of answer the prior looks for (its weights were fitted with these patterns).
+_ASKS_NUMBER = re.compile(
+    r"\bhow (many|much|long|old|far|big|large|often|tall|high|deep|wide)\b|"
+    r"\bwhat (percentage|percent|proportion|number|amount|size|share)\b",
+    re.IGNORECASE,
+)
+_ASKS_TIME = re.compile(
+    r"\bwhen\b|\b(what|which|in what|on what) (year|date|day|month|time|decade|century|period)\b",
+    re.IGNORECASE,
+)
 _ASKS_NAME = re.compile(r"\b(who|whom|whose|which|what (is|was) the name)\b", re.IGNORECASE)
 
 
@@ -39,8 +49,8 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         query=query,
         weights={term: retriever.idf(term) for term in query.terms},
         bigrams=frozenset(itertools.pairwise(query.terms)),
-        asks_number=bool(ASKS_NUMBER.search(text)),
-        asks_time=bool(ASKS_TIME.search(text)),
+        asks_number=bool(_ASKS_NUMBER.search(text)),
+        asks_time=bool(_ASKS_TIME.search(text)),
         asks_name=bool(_ASKS_NAME.search(text)),
         words=frozenset(words(text)),
         unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),
