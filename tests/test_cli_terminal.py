@@ -173,6 +173,10 @@ def test_chat_in_a_terminal_carries_the_conversation_and_knows_its_commands(
         shown = " ".join(_ANSI.sub("", raw).split())
         assert "→ looked up: What did Ryan Ding promise lawmakers?" in shown
         assert re.search(r"\x1b\[2m→ looked up", raw), raw
+        # Asked "how much", the amount is marked inside the answer (yellow, in the bold line).
+        term.type("How much will Huawei invest?\r")
+        raw = term.expect_raw(PROMPT)
+        assert re.search(r"\x1b\[[0-9;]*33m\$2 billion\x1b", raw), raw
         # /new forgets it: the same follow-up now has nothing to point back to.
         term.type("/new\r")
         assert "New conversation" in term.expect(PROMPT)
