@@ -56,7 +56,7 @@ _TIME_SAID = re.compile(
     r"|[Tt]oday|[Yy]esterday|[Tt]omorrow|[Tt]onight"
     r"|(?:[Ll]ast|[Nn]ext|[Tt]his|[Ee]arlier this|[Ll]ater this) (?:year|month|week|spring"
     r"|summer|autumn|fall|winter|decade|century|weekend|morning|night))\b"
-    r"|\b\d{1,2}:\d{2}\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)"
+    r"|\b\d{1,2}:\d{2}\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)|\b\d{4} ?(?:UTC|GMT|BST|CET|EST|EDT|PST)\b"
 )
 # A count or amount: digits standing alone ("COVID-19" is a name) or a number word. Years and
 # days of the month are times, not counts.
