@@ -41,7 +41,9 @@ _ASKS_COUNT = re.compile(
     re.IGNORECASE,
 )
 _ASKS_WHEN = re.compile(
-    r"\bwhen\b|\b(what|which|in what|on what) (year|date|day|month|decade|century)\b",
+    # "when" as the question word ("and since when?"), not as a conjunction ("...on when...").
+    r"^\W*(?:(?:and|so|but|then)\W+)?(?:(?:since|until|till|by|from)\W+)?when\b"
+    r"|\b(what|which|in what|on what) (year|date|day|month|decade|century)\b",
     re.IGNORECASE,
 )
 _MONTH = (
@@ -51,7 +53,10 @@ _MONTH = (
 # A time an answer can give: a date, a year, a weekday, a relative day, a season of a year.
 _TIME_SAID = re.compile(
     rf"\b(?:{_MONTH}(?: \d{{1,2}}(?:st|nd|rd|th)?)?|\d{{1,2}}(?:st|nd|rd|th)? {_MONTH}"
-    r"|1[89]\d{2}s?|20\d{2}s?|\d{1,2}(?:st|nd|rd|th) centur(?:y|ies)"
+    r"|1\d{3}s?|20\d{2}s?|(?:AD|BC|BCE|CE) \d{1,4}|\d{1,4} (?:AD|BC|BCE|CE)"
+    r"|(?:\d{1,2}(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth"
+    r"|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth"
+    r"|eighteenth|nineteenth|twentieth|twenty-first) centur(?:y|ies)"
     r"|[Mm]onday|[Tt]uesday|[Ww]ednesday|[Tt]hursday|[Ff]riday|[Ss]aturday|[Ss]unday"
     r"|[Tt]oday|[Yy]esterday|[Tt]omorrow|[Tt]onight"
     r"|(?:[Ll]ast|[Nn]ext|[Tt]his|[Ee]arlier this|[Ll]ater this) (?:year|month|week|spring"
