@@ -63,6 +63,7 @@ _TIME_SAID = re.compile(
     r"|summer|autumn|fall|winter|decade|century|weekend|morning|night))\b"
     r"|\b\d{1,2}:\d{2}\b|\b\d{1,2} ?(?:am|pm|a\.m\.|p\.m\.)|\b\d{4} ?(?:UTC|GMT|BST|CET|EST|EDT|PST)\b"
 )
+_BARE_YEAR = re.compile(r"\d{4}")
 # A count or amount: digits standing alone ("COVID-19" is a name) or a number word. Years and
 # days of the month are times, not counts.
 _COUNT = re.compile(
@@ -225,12 +226,13 @@ def expected(question: str) -> Expected:
 
 
 def kind_spans(text: str, kind: str | None) -> list[tuple[int, int]]:
-    """Where a text says a number (kind "number") or a time (kind "time"), as offsets. Years
-    and days of the month are times, not counts."""
+    """Where a text says a number (kind "number") or a time (kind "time"), as offsets. Days of
+    the month and decades are times, not counts."""
     if kind == "time":
         return [m.span() for m in _TIME_SAID.finditer(text)]
     if kind == "number":
-        times = [m.span() for m in _TIME_SAID.finditer(text)]
+        # A bare four-digit number may be a year or a count ("more than 1000"): it counts.
+        times = [m.span() for m in _TIME_SAID.finditer(text) if not _BARE_YEAR.fullmatch(m.group())]
         return [
             m.span()
             for m in _COUNT.finditer(text)
