@@ -25,7 +25,7 @@ import numpy as np
 
 from bot.config import Settings
 from bot.embedding import Embedder
-from bot.errors import CorpusError, IndexMissingError, IndexUnusableError, NewsbotError
+from bot.errors import IndexMissingError, IndexUnusableError, NewsbotError
 from bot.indexing import store
 from bot.indexing.chunking import chunk_sentences, sentence_table
 from bot.indexing.corpus import (
@@ -33,6 +33,7 @@ from bot.indexing.corpus import (
     Document,
     file_hashes,
     parse_document,
+    read_article,
     scan_corpus,
 )
 from bot.indexing.segment import MAX_SENTENCE_CHARS, SPLITTER
@@ -268,14 +269,9 @@ def _read(
     corpus_dir = settings.corpus_dir
     for number, path in enumerate(paths, start=1):
         doc_id = path.relative_to(corpus_dir).as_posix()
-        try:
-            raw = path.read_bytes()  # read once: text and checksum always agree
-        except FileNotFoundError:
-            warnings.append(f"skipped {doc_id}: it was removed while reading")
+        raw = read_article(path, doc_id, warnings)
+        if raw is None:
             continue
-        except OSError as error:
-            reason = (error.strerror or type(error).__name__).lower()
-            raise CorpusError(f"cannot read corpus file {doc_id}: {reason}") from None
         sha256 = hashlib.sha256(raw).hexdigest()
         old = previous.parts.get((doc_id, sha256)) if previous is not None else None
         if old is not None:

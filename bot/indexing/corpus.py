@@ -227,6 +227,18 @@ def load_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> Corpus:
     return Corpus(documents, warnings)
 
 
+def read_article(path: Path, doc_id: str, warnings: list[str]) -> bytes | None:
+    """A corpus file's bytes (read once: text and checksum always agree); None, with a warning,
+    when it was removed meanwhile; `CorpusError` (one line) when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        warnings.append(f"skipped {doc_id}: it was removed while reading")
+        return None
+    except OSError as error:
+        raise CorpusError(f"cannot read corpus file {doc_id}: {_reason(error)}") from None
+
+
 def load_document(corpus_dir: Path, path: Path) -> Document:
     """Read one article, its front matter and its headline."""
     name = _relative(corpus_dir, path)

@@ -44,7 +44,7 @@ from bot.indexing.build import (
     passage_for_embedding,
 )
 from bot.indexing.chunking import chunk_sentences, sentence_table
-from bot.indexing.corpus import SUPPORTED_SUFFIXES, parse_document, scan_corpus
+from bot.indexing.corpus import SUPPORTED_SUFFIXES, parse_document, read_article, scan_corpus
 from bot.lexical import terms
 from bot.stores.milvus import schema
 from bot.stores.milvus.client import client, describe, ensure_loaded, translated
@@ -339,14 +339,9 @@ def _hashes(
     found: dict[str, str] = {}
     for number, path in enumerate(paths, start=1):
         doc_id = path.relative_to(settings.corpus_dir).as_posix()
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            warnings.append(f"skipped {doc_id}: it was removed while reading")
+        raw = read_article(path, doc_id, warnings)
+        if raw is None:
             continue
-        except OSError as error:
-            reason = (error.strerror or type(error).__name__).lower()
-            raise CorpusError(f"cannot read corpus file {doc_id}: {reason}") from None
         if raw.strip():
             found[doc_id] = hashlib.sha256(raw).hexdigest()
         else:
@@ -489,14 +484,9 @@ def _embed_fresh(
     report("splitting", 0, total)
     for number, doc_id in enumerate(doc_ids, start=1):
         path = settings.corpus_dir / doc_id
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            warnings.append(f"skipped {doc_id}: it was removed while reading")
+        raw = read_article(path, doc_id, warnings)
+        if raw is None:
             continue
-        except OSError as error:
-            reason = (error.strerror or type(error).__name__).lower()
-            raise CorpusError(f"cannot read corpus file {doc_id}: {reason}") from None
         document = parse_document(settings.corpus_dir, path, raw)
         if hashlib.sha256(raw).hexdigest() != hashes[doc_id]:
             raise CorpusError(f"corpus file {doc_id} changed during the build; build again")
