@@ -40,7 +40,7 @@ import squadlib
 import train_reader
 
 from bot.answering import prior, question, reading
-from bot.answering.reader import READER_CARD, Reader, candidate_text, packaged_reader
+from bot.answering.reader import READER_CARD, Reader, packaged_reader
 from bot.config import load_settings
 from bot.evaluation import contains_answer, load_qa
 from bot.query import Query
@@ -200,12 +200,7 @@ def read(
     reads = []
     for o in observations:
         chosen, chosen_prior = prior.shortlist(o.pairs, o.features @ weights)
-        texts = [
-            candidate_text(
-                retriever.data.sentence_text(int(s)), reading.previous_sentence(retriever, int(s))
-            )
-            for s in chosen
-        ]
+        texts = [reading.reader_candidate(retriever, reader, int(s)) for s in chosen]
         right = np.array(
             [
                 bool(o.item.answers)

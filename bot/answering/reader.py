@@ -34,15 +34,14 @@ class ReaderError(NewsbotError):
     """The packaged reader model is missing or damaged."""
 
 
-def candidate_text(sentence: str, previous: str | None) -> str:
-    """What the reader sees of a candidate: the sentence, then the one before it as context.
+def candidate_text(sentence: str, previous: str | None, title: str | None = None) -> str:
+    """What the reader sees of a candidate: the sentence, then as context its article's title
+    (for a reader trained with titles) and the sentence before it.
 
     The sentence comes first so that truncation only ever cuts the context.
     """
-    sentence = " ".join(sentence.split())
-    if not previous:
-        return sentence
-    return sentence + CONTEXT_SEPARATOR + " ".join(previous.split())
+    parts = (" ".join(part.split()) for part in (sentence, title, previous) if part)
+    return CONTEXT_SEPARATOR.join(part for part in parts if part)
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ class ReaderCard:
     # Platt scaling fitted by scripts/calibrate_reader.py: probability the answer is right.
     scale: float = 1.0
     shift: float = 0.0
+    reads_title: bool = False  # trained with the article's title in each candidate's context
 
     @classmethod
     def load(cls, path: Path = READER_CARD) -> ReaderCard:
@@ -70,6 +70,7 @@ class ReaderCard:
                 max_tokens=int(card.get("max_tokens", MAX_TOKENS)),
                 scale=float(card.get("calibration", {}).get("scale", 1.0)),
                 shift=float(card.get("calibration", {}).get("shift", 0.0)),
+                reads_title=card.get("context") == "title+previous",
             )
         except (OSError, ValueError, KeyError, TypeError) as problem:
             raise ReaderError(
@@ -120,6 +121,10 @@ class Reader:
         self._session = onnxruntime.InferenceSession(
             str(model_path), options, providers=["CPUExecutionProvider"]
         )
+
+    def candidate(self, sentence: str, previous: str | None, title: str | None) -> str:
+        """A candidate's text in the form this reader was trained on."""
+        return candidate_text(sentence, previous, title if self.card.reads_title else None)
 
     def logits(self, question: str, candidates: list[str]) -> np.ndarray:
         """The model's raw score (log-odds) for each candidate."""

@@ -12,7 +12,7 @@ import numpy as np
 from bot.answering.acronyms import spells_out
 from bot.answering.checks import Context, Expected, check, gives_kind
 from bot.answering.prior import Candidates, shortlist
-from bot.answering.reader import Reader, candidate_text
+from bot.answering.reader import Reader
 from bot.query import Query
 from bot.retrieval import Hit, Retriever
 
@@ -62,13 +62,9 @@ def read_shortlist(
     retriever: Retriever, reader: Reader, query: Query, pairs: Candidates, prior: np.ndarray
 ) -> Reading:
     """The reader's probabilities for the shortlisted sentences, each read with the sentence
-    before it in its document as context."""
-    data = retriever.data
+    before it in its document (and its article's title, for a reader trained so) as context."""
     chosen, chosen_prior = shortlist(pairs, prior)
-    texts = [
-        candidate_text(data.sentence_text(int(s)), previous_sentence(retriever, int(s)))
-        for s in chosen
-    ]
+    texts = [reader_candidate(retriever, reader, int(s)) for s in chosen]
     logits = reader.logits(query.reading, texts)
     scores = blend(logits, chosen_prior)
     return Reading(chosen, logits, reader.probabilities(scores), reader.probabilities(logits))
@@ -78,6 +74,15 @@ def blend(logits: np.ndarray, prior: np.ndarray, weight: float | None = None) ->
     """The reader's logits, nudged by how far each sentence's prior trails the best one."""
     weight = PRIOR_BLEND if weight is None else weight
     return logits + weight * (prior - prior.max()) if len(prior) else logits
+
+
+def reader_candidate(retriever: Retriever, reader: Reader, sentence: int) -> str:
+    """What the reader reads of a sentence: the text in the form it was trained on."""
+    data = retriever.data
+    title = data.documents[int(data.sentences["doc"][sentence])].title
+    return reader.candidate(
+        data.sentence_text(sentence), previous_sentence(retriever, sentence), title
+    )
 
 
 def previous_sentence(retriever: Retriever, sentence: int) -> str | None:

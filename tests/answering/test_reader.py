@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,15 +36,17 @@ QUESTIONS = {
 }
 
 
-def _candidates() -> list[str]:
-    return [candidate_text(s, DANUBE[i - 1] if i else None) for i, s in enumerate(DANUBE)]
+def _candidates(reader: Reader) -> list[str]:
+    return [
+        reader.candidate(s, DANUBE[i - 1] if i else None, "Danube") for i, s in enumerate(DANUBE)
+    ]
 
 
 def test_the_reader_ranks_the_answer_sentence_first() -> None:
     reader = reader_module.packaged_reader()
     missed = []
     for question, gold in QUESTIONS.items():
-        scores = reader.score(question, _candidates())
+        scores = reader.score(question, _candidates(reader))
         assert scores.min() >= 0.0 and scores.max() <= 1.0
         if int(np.argmax(scores)) != gold:
             missed.append((question, scores.round(3).tolist()))
@@ -61,6 +64,24 @@ def test_the_context_sentence_lets_a_follow_up_sentence_answer() -> None:
         [candidate_text(members, group), candidate_text(members, None)],
     )
     assert with_context > alone
+
+
+def test_a_candidate_is_the_sentence_then_its_context_with_whitespace_tidied() -> None:
+    assert candidate_text("It rises\n in  Germany.", None) == "It rises in Germany."
+    assert candidate_text("It rises.", "The Danube.", None) == "It rises. [SEP] The Danube."
+    assert (
+        candidate_text("It rises.", "The Danube.", "Rivers of Europe")
+        == "It rises. [SEP] Rivers of Europe [SEP] The Danube."
+    )
+    assert candidate_text("It rises.", "  ", "") == "It rises."
+
+
+def test_the_title_reaches_the_reader_only_when_its_card_says_it_was_trained_with_it() -> None:
+    card = ReaderCard.load(MODELS_DIR / CARD_FILE)
+    untitled = Reader(replace(card, reads_title=False), MODELS_DIR)
+    titled = Reader(replace(card, reads_title=True), MODELS_DIR)
+    assert untitled.candidate("It rises.", "The Danube.", "Rivers") == "It rises. [SEP] The Danube."
+    assert "Rivers" in titled.candidate("It rises.", "The Danube.", "Rivers")
 
 
 def _copy_models(tmp_path: Path) -> Path:
