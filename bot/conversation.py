@@ -7,7 +7,11 @@ and if it points back builds the standalone question that is looked up:
   stands for, taken from the previous question, or from its answer when that question asked
   for the name ("Who runs Huawei's carrier business?" ... "what did he promise?");
 - a bare question word ("by when?", "why?", "how much?") takes the rest of the previous
-  question ("By when did Ryan Ding promise lawmakers?");
+  question ("By when did Ryan Ding promise lawmakers?"; after "Who killed Qasem Soleimani?",
+  "where?" is "Where was Qasem Soleimani killed?");
+- "it" first stands for a name in the previous turn; when that reading finds no answer, it is
+  read as the thing the previous question was about ("is it binding?" after a question on a
+  parliament's vote: the vote);
 - "and Germany?", "what about ZTE?", "and in Australia?" swap the new name into the previous
   question in place of the name of the same kind, or add it;
 
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -109,6 +113,13 @@ _NOT_NAMES = _set(
 )
 _PLACE_PREFIXES = _set("new south north united states kingdom arab emirates republic")
 _PLACE_ACRONYMS = frozenset(["UK", "US", "USA", "EU", "UAE", "UN"])
+# "Who killed X", "who founded X": a regular past-tense verb, which is also its participle.
+# Not when a clause follows the verb ("who reported that ...", "who voted for ...").
+_PASSIVE_SUBJECT = re.compile(
+    r"^who\s+(?P<verb>[a-z]{3,}ed)\s+"
+    r"(?!(?:that|whether|if|to|on|about|in|for|with|against|from|by|at|of|as)\b)(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
 _LEADING_AND = re.compile(r"^(?:and|but|also|so|ok|okay)[,\s]+", re.IGNORECASE)
 _ORG_WORDS = _set(
     "inc ltd llc plc corp group centre center agency council commission ministry department "
@@ -164,11 +175,23 @@ class Resolution:
     looked_up: str
     kind: str  # "first", "standalone", "pronoun", "ellipsis" or "and-x"
     prefer: Preference | None = None
+    # Another reading, asked when this one finds no answer: "it" as the thing the last
+    # question was about rather than a name in it ("What did the Iraqi parliament vote on?"
+    # ... "is it binding?": not the parliament, the vote).
+    alternative: str | None = None
 
     @property
     def carried(self) -> bool:
         """Whether the previous turn shaped the lookup."""
         return self.kind not in ("first", "standalone")
+
+    @property
+    def readings(self) -> list[Resolution]:
+        """The readings to try in turn until one finds an answer: this one, then the
+        alternative if there is one."""
+        if self.alternative is None:
+            return [self]
+        return [self, replace(self, looked_up=self.alternative, alternative=None)]
 
 
 @dataclass
@@ -246,7 +269,12 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
     if not pointers:
         return Resolution(typed, "standalone")
     replaced = _substitute(last, body, tokens, pointers)
-    return Resolution(replaced, "pronoun", prefer)
+    things = {
+        i: ("that", "") if tokens[i][0].lower() in _THING else pointer
+        for i, pointer in pointers.items()
+    }
+    as_thing = _substitute(last, body, tokens, things) if things != pointers else None
+    return Resolution(replaced, "pronoun", prefer, as_thing if as_thing != replaced else None)
 
 
 def prefer_previous(retriever: Retriever, prefer: Preference | None) -> Retriever:
@@ -269,8 +297,6 @@ class _Preferring:
     def search(
         self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
     ) -> list[Hit]:
-        from dataclasses import replace
-
         pool = max(k, _POOL)
         hits = (
             self._retriever.search(query, mode, pool)
@@ -571,6 +597,10 @@ def _graft(previous: str, body: str, tokens: list[tuple[str, int, int]]) -> str:
     rest = words[at:]
     if rest and rest[0].lower() in _AUX:
         return _capitalised(f"{asked} {' '.join(rest)}?")
+    passive = _PASSIVE_SUBJECT.match(previous.rstrip(" ?!."))
+    if passive and lead:
+        # "Who killed Qasem Soleimani?" ... "where?": "Where was Qasem Soleimani killed?"
+        return _capitalised(f"{asked} was {passive['rest']} {passive['verb']}?")
     # "Which countries banned Huawei?" cannot be turned around without a grammar: ask both.
     return _capitalised(f"{asked}: {previous[:1].lower()}{previous[1:].rstrip(' ?!.')}?")
 

@@ -17,6 +17,7 @@ from bot.conversation import (
     Conversation,
     ConversationAnswer,
     Preference,
+    Resolution,
     in_conversation,
     prefer_previous,
 )
@@ -197,13 +198,24 @@ class Newsbot:
         if len(typed) > self.settings.max_question_chars:
             validate_question(typed, self.settings.max_question_chars)  # says why
         resolution = conversation.resolve(typed)
-        answer = self.ask(
-            resolution.looked_up,
-            top_k=top_k,
-            retriever=retriever,
-            search_filter=search_filter,
-            prefer=resolution.prefer,
-        )
+
+        def answer_reading(reading: Resolution) -> Answer:
+            return self.ask(
+                reading.looked_up,
+                top_k=top_k,
+                retriever=retriever,
+                search_filter=search_filter,
+                prefer=reading.prefer,
+            )
+
+        first, *others = resolution.readings
+        answer = answer_reading(first)
+        for other in others:  # tried only while nothing is answered
+            if not answer.abstained:
+                break
+            found = answer_reading(other)
+            if not found.abstained:
+                resolution, answer = other, found
         conversation.remember(resolution, answer)
         return in_conversation(answer, typed, resolution)
 

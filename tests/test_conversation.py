@@ -3,9 +3,13 @@ standing alone is answered exactly as it would be on its own."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.conversation import Conversation, Turn, asked_kind, names_in, resolve
+from bot.engine import Newsbot
+from bot.indexing import build_index
 
 DING = Turn(
     question="Who runs Huawei's carrier business?",
@@ -48,6 +52,18 @@ EU = Turn(question="What did the EU decide about 5G suppliers?", answer=None)
             "By when did Ryan Ding promise lawmakers?",
             "ellipsis",
         ),
+        (
+            Turn("Who killed Qasem Soleimani?", "United States military forces", "d", 0),
+            "where?",
+            "Where was Qasem Soleimani killed?",
+            "ellipsis",
+        ),
+        (
+            Turn("Who reported that Huawei was safe?", "The Financial Times", "d", 0),
+            "when?",
+            "When: who reported that Huawei was safe?",
+            "ellipsis",
+        ),
         (EU, "and Germany?", "What did Germany decide about 5G suppliers?", "and-x"),
         (EU, "what about the US?", "What did the US decide about 5G suppliers?", "and-x"),
         (BANS, "what about ZTE?", "Which countries banned ZTE from 5G networks?", "and-x"),
@@ -65,6 +81,18 @@ def test_a_follow_up_is_looked_up_as_the_question_it_stands_for(
     resolution = resolve(last, typed)
     assert (resolution.looked_up, resolution.kind) == (looked_up, kind)
     assert resolution.carried
+
+
+def test_it_is_also_read_as_the_thing_the_last_question_was_about() -> None:
+    vote = Turn("What did the Iraqi parliament vote on?", "A resolution to expel troops.", "d", 0)
+    resolution = resolve(vote, "is it binding?")
+    # "it" as a name in the last question first; if that finds no answer, as what the last
+    # question was about.
+    first, then = resolution.readings
+    assert first == resolution and then.looked_up == "Is it binding (Iraqi parliament vote)?"
+    assert then.prefer == resolution.prefer and then.alternative is None
+    # A pointer that is not "it" has one reading.
+    assert [r.looked_up for r in resolve(DING, "Who is he?").readings] == ["Who is Ryan Ding?"]
 
 
 @pytest.mark.parametrize(
@@ -152,3 +180,26 @@ def test_the_previous_answers_passage_is_preferred_not_required(seed_bot) -> Non
     preferred = prefer_previous(retriever, prefer).search(query, "hybrid", 8)
     ranks = [hit.chunk for hit in preferred]
     assert len(preferred) == 8 and last in ranks and ranks.index(last) < 7  # it moved up
+
+
+CROWDED = Path(__file__).parent / "data" / "crowded" / "corpus"
+
+
+def test_it_standing_for_what_was_asked_about_finds_the_answer(make_corpus, embedder) -> None:
+    # Four real articles of January 2020; "it" is the vote, not the parliament.
+    settings = make_corpus(
+        {
+            path.name: path.read_text(encoding="utf-8")
+            for path in sorted(CROWDED.glob("2020-01-*.md"))
+        }
+    )
+    build_index(settings, embedder=embedder)
+    bot = Newsbot(settings, embedder=embedder)
+    conversation = Conversation()
+    first = bot.ask_in(conversation, "What did Iraq's parliament vote on?")
+    assert "expel United States troops" in first.answer
+    follow_up = bot.ask_in(conversation, "is it binding?")
+    assert not follow_up.abstained and "not binding" in follow_up.answer, follow_up.looked_up
+    assert follow_up.looked_up.startswith("Is it binding (")
+    # The next follow-up points back to the reading that answered.
+    assert conversation.last is not None and conversation.last.question == follow_up.looked_up

@@ -114,19 +114,21 @@ class BatchEncoded:
         return np.vstack([self._rows[text] for text in texts])
 
 
-def test_every_gold_question_gets_the_same_answer_and_passages_on_both_paths(
+def test_gold_questions_get_the_same_answer_and_passages_on_both_paths(
     onnx_bot, seed_settings, embedder
 ) -> None:
-    questions = [validate_question(q, seed_settings.max_question_chars) for q in QUESTIONS]
-    reference_bot = Newsbot(seed_settings, embedder=BatchEncoded(embedder, questions))
-    for question in questions:
-        for mode in ("dense", "hybrid"):
-            onnx = onnx_bot.ask(question, retriever=mode, top_k=5)
-            reference = reference_bot.ask(question, retriever=mode, top_k=5)
-            assert onnx.answer == reference.answer, (question, mode)
-            assert [(c.path, c.start, c.end) for c in onnx.citations] == [
-                (c.path, c.start, c.end) for c in reference.citations
-            ], (question, mode)
+    # A fixed third of the gold and dev questions in hybrid mode and a sixth in dense mode keep
+    # this short; scripts/bench_latency.py compares 200 questions on both paths.
+    asked = [(q, "hybrid") for q in QUESTIONS[::3]] + [(q, "dense") for q in QUESTIONS[1::6]]
+    asked = [(validate_question(q, seed_settings.max_question_chars), m) for q, m in asked]
+    reference_bot = Newsbot(seed_settings, embedder=BatchEncoded(embedder, [q for q, _ in asked]))
+    for question, mode in asked:
+        onnx = onnx_bot.ask(question, retriever=mode, top_k=5)
+        reference = reference_bot.ask(question, retriever=mode, top_k=5)
+        assert onnx.answer == reference.answer, (question, mode)
+        assert [(c.path, c.start, c.end) for c in onnx.citations] == [
+            (c.path, c.start, c.end) for c in reference.citations
+        ], (question, mode)
 
 
 def test_the_build_stores_the_encoder_with_its_checksums(seed_settings) -> None:

@@ -92,8 +92,9 @@ def test_a_sentence_and_its_continuation_answer_together(any_bot) -> None:
 
 
 def test_the_gold_set_gets_the_same_answers_from_both_stores(seed_bot, milvus_seed_bot) -> None:
-    # The dev and users sets are compared by scripts/bench_scale.py --store milvus.
-    rows = read_jsonl(DATA / "seed_gold.jsonl")
+    # Every other gold question, to keep the suite short; the whole gold, dev and users sets
+    # are compared by scripts/bench_scale.py --store milvus.
+    rows = read_jsonl(DATA / "seed_gold.jsonl")[::2]
     differ = []
     for row in rows:
         a, b = seed_bot.ask(row["question"]), milvus_seed_bot.ask(row["question"])
