@@ -1,0 +1,79 @@
+"""Fetching politely: never more than PER_HOST requests in flight to one host, however many
+workers ask at once."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from bot.ingest.feeds import WORKERS
+from bot.ingest.fetching import PER_HOST, Fetcher
+
+PAGES = 2 * PER_HOST + 1
+
+
+class CountingSite:
+    """A site on 127.0.0.1 that holds each request until PER_HOST are in flight (or every
+    page has been asked for) and a moment longer, and records the most it saw at once."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.most = 0
+        self.arrived = 0
+        self._changed = threading.Condition()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.hold()
+                body = b"<html><body><p>A page.</p></body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with site._changed:
+                    site.in_flight -= 1
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def hold(self) -> None:
+        with self._changed:
+            self.in_flight += 1
+            self.arrived += 1
+            self.most = max(self.most, self.in_flight)
+            self._changed.notify_all()
+            # Hold until the slots are full (the timeout only keeps a broken fetcher from
+            # hanging the test), then give one more request a moment to arrive: a fetcher
+            # that allows more shows it here. The moment changes nothing for a correct one.
+            self._changed.wait_for(
+                lambda: self.in_flight >= PER_HOST or self.arrived == PAGES, timeout=60
+            )
+            self._changed.wait_for(
+                lambda: self.in_flight > PER_HOST or self.arrived == PAGES, timeout=0.5
+            )
+
+    def __enter__(self) -> CountingSite:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def test_one_host_never_gets_more_than_per_host_requests_at_once() -> None:
+    assert WORKERS > PER_HOST  # the feed updater could ask for more at once than allowed
+    with CountingSite() as site, Fetcher() as fetcher:
+        urls = [f"{site.base}/news/{n}" for n in range(PAGES)]
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            fetched = list(pool.map(fetcher.get, urls))
+    assert [f.url for f in fetched] == urls and all(f.content for f in fetched)
+    # Requests overlapped (two were in flight together), and never more than allowed.
+    assert site.most == PER_HOST
