@@ -419,13 +419,14 @@ def chat(
 ) -> None:
     """Ask questions interactively; follow-ups ("and Germany?", "what did he say?") are read
     with the question before them (/new starts afresh, /help lists commands, Ctrl-D leaves)."""
-    from bot.conversation import Conversation
-
     interactive = sys.stdin.isatty() and not json_output
     with user_errors():
         check_top_k(top_k)
         settings = settings_from(corpus, index, retriever, store, milvus_uri)
         with _signals_to_this_thread():
+            # Imported here: numpy starts OpenBLAS's threads when first imported.
+            from bot.conversation import Conversation
+
             bot = open_bot(settings)
             with _status("loading the model…"):
                 bot.ask("What is in the news?")  # load everything before the first prompt

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -94,12 +95,28 @@ def terminal_env(seed_settings, tmp_path: Path) -> dict[str, str]:
     }
 
 
+def _threads_taking_sigint(pid: int) -> list[int]:
+    """The threads of process `pid` that do not block SIGINT (Linux: /proc's SigBlk mask)."""
+    taking = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir(), key=lambda t: int(t.name)):
+        status = (task / "status").read_text()
+        blocked = int(
+            next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
+        )
+        if not blocked & (1 << (signal.SIGINT - 1)):
+            taking.append(int(task.name))
+    return taking
+
+
 def test_chat_in_a_terminal_ctrl_c_cancels_typos_are_caught_words_stay_whole(
     terminal_env, seed_bot, tmp_path: Path
 ) -> None:
     term = Terminal(["chat"], terminal_env)
     try:
         term.expect(r"/help for commands\.\r" + PROMPT)
+        # Only the prompt's thread takes Ctrl-C: handed to any other thread (OpenBLAS's, ONNX
+        # Runtime's), it would go unnoticed until the next key.
+        assert _threads_taking_sigint(term.child.pid) == [term.child.pid]
         # Ctrl-C at the prompt cancels the half-typed line; the chat goes on.
         term.type("Who is Ry")
         term.expect("Who is Ry")
