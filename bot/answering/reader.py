@@ -1,11 +1,13 @@
 """The answer reader: a cross-encoder that reads a question and a candidate sentence together.
 
 It scores (question, candidate) pairs with the probability that the candidate answers the
-question. A candidate is one sentence of an article, followed by the sentence before it as
-context (so "Other members of the group are..." can be read as being about the group the
-previous sentence names). The model is MiniLM-L6 (the index's own embedding model) fine-tuned
-on SQuAD v1.1 train by `scripts/train_reader.py`, exported to ONNX and quantised to int8. It
-ships inside the package (`bot/models/`) with its SHA-256, checked when it is loaded.
+question. A candidate is one sentence of an article, followed as context by the article's title
+(when the card says the model was trained so) and the sentence before it (so "Other members of
+the group are..." can be read as being about the group the previous sentence names, and the
+question's topic words may be found in the title rather than the sentence). The model is
+MiniLM-L6 (the index's own embedding model) fine-tuned on SQuAD v1.1 train by
+`scripts/train_reader.py`, exported to ONNX and quantised to int8. It ships inside the package
+(`bot/models/`) with its SHA-256, checked when it is loaded.
 
 Needs only ONNX Runtime and `tokenizers`: no torch on the question path.
 """
