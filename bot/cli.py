@@ -11,6 +11,7 @@ import errno
 import json
 import math
 import re
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -434,6 +435,9 @@ def chat(
         _lenient_stdin()
     if interactive:
         _enable_history()
+        # Ctrl-C cancels the line even when newsbot was started with SIGINT ignored (as a
+        # background job of a non-interactive shell is): Python keeps an ignored SIGINT so.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         typer.echo(
             f"newsbot: {bot.manifest['counts']['documents']} document(s). "
             "Type a question; /help for commands."
@@ -1124,8 +1128,6 @@ def _signals_to_this_thread() -> Iterator[None]:
     """Threads started in the block (ONNX Runtime's, FAISS's, the spinner's) never receive
     Ctrl-C: they inherit a mask blocking SIGINT. Otherwise the kernel may hand SIGINT to one of
     them, and the prompt, waiting in `select`, would not notice it until the next key."""
-    import signal
-
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         yield
