@@ -16,6 +16,7 @@ from bot.indexing import build_index
 REPO = Path(__file__).resolve().parent.parent
 SEED_CORPUS = REPO / "corpus"
 DATA = Path(__file__).resolve().parent / "data"
+CROWDED_CORPUS = DATA / "crowded" / "corpus"
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -61,5 +62,23 @@ def make_corpus(tmp_path: Path):
             else:
                 path.write_text(content, encoding="utf-8")
         return load_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+
+    return make
+
+
+@pytest.fixture
+def crowded_bot(make_corpus, embedder):
+    """A Newsbot over the crowded corpus's articles whose file names match `pattern`
+    ("2020-01-*.md"), indexed afresh."""
+
+    def make(pattern: str) -> Newsbot:
+        settings = make_corpus(
+            {
+                path.name: path.read_text(encoding="utf-8")
+                for path in sorted(CROWDED_CORPUS.glob(pattern))
+            }
+        )
+        build_index(settings, embedder=embedder)
+        return Newsbot(settings, embedder=embedder)
 
     return make

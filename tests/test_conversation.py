@@ -3,13 +3,9 @@ standing alone is answered exactly as it would be on its own."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.conversation import Conversation, Turn, asked_kind, names_in, resolve
-from bot.engine import Newsbot
-from bot.indexing import build_index
 
 DING = Turn(
     question="Who runs Huawei's carrier business?",
@@ -182,19 +178,9 @@ def test_the_previous_answers_passage_is_preferred_not_required(seed_bot) -> Non
     assert len(preferred) == 8 and last in ranks and ranks.index(last) < 7  # it moved up
 
 
-CROWDED = Path(__file__).parent / "data" / "crowded" / "corpus"
-
-
-def test_it_standing_for_what_was_asked_about_finds_the_answer(make_corpus, embedder) -> None:
+def test_it_standing_for_what_was_asked_about_finds_the_answer(crowded_bot) -> None:
     # Four real articles of January 2020; "it" is the vote, not the parliament.
-    settings = make_corpus(
-        {
-            path.name: path.read_text(encoding="utf-8")
-            for path in sorted(CROWDED.glob("2020-01-*.md"))
-        }
-    )
-    build_index(settings, embedder=embedder)
-    bot = Newsbot(settings, embedder=embedder)
+    bot = crowded_bot("2020-01-*.md")
     conversation = Conversation()
     first = bot.ask_in(conversation, "What did Iraq's parliament vote on?")
     assert "expel United States troops" in first.answer

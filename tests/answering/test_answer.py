@@ -140,20 +140,10 @@ def test_each_year_gets_its_own_articles_figure(make_corpus, embedder) -> None:
     assert answer.abstained or answer.caveats, answer
 
 
-CROWDED = DATA / "crowded" / "corpus"
-
-
-def test_asked_how_many_the_answer_gives_a_number(make_corpus, embedder) -> None:
+def test_asked_how_many_the_answer_gives_a_number(crowded_bot) -> None:
     # Eight real articles from early 2020, five on the coronavirus. The WHO story's lead
     # sentence restates the question; the sentence that answers it holds the count.
-    settings = make_corpus(
-        {
-            path.name: path.read_text(encoding="utf-8")
-            for path in sorted(CROWDED.glob("2020-0[1-3]-*.md"))
-        }
-    )
-    build_index(settings, embedder=embedder)
-    bot = Newsbot(settings, embedder=embedder)
+    bot = crowded_bot("2020-0[1-3]-*.md")
     answer = bot.ask("how many covid cases worldwide when WHO declared a pandemic")
     assert not answer.abstained and "126,000" in answer.answer, answer.answer
     assert answer.citations[0].published == "2020-03-14"
