@@ -74,6 +74,12 @@ class Sentence:
     def candidate(self) -> str:
         return candidate_text(self.text, self.previous, self.title)
 
+    @property
+    def untitled(self) -> str:
+        """The candidate without its title: negatives and neighbours are found on it, so that
+        a run with titles has the same groups as one without."""
+        return candidate_text(self.text, self.previous)
+
 
 @dataclass
 class Group:
@@ -164,10 +170,7 @@ def build_groups(
 
     table, where = sentence_table(articles, spans, negatives.titles)
     stemmer = Stemmer.Stemmer("english")
-    # Negatives are found without titles, so that a run with titles has the same groups.
-    tokens = bm25s.tokenize(
-        [candidate_text(s.text, s.previous) for s in table], stopwords="en", stemmer=stemmer
-    )
+    tokens = bm25s.tokenize([s.untitled for s in table], stopwords="en", stemmer=stemmer)
     index = bm25s.BM25()
     index.index(tokens, show_progress=False)
 
@@ -245,11 +248,11 @@ def dev_set(articles: list[dict], spans, limit: int, titles: bool = False) -> li
     groups = build_groups(articles, spans, limit, SEED + 1, Negatives(titles=titles))
     table, _ = sentence_table(articles, spans, titles)
     paragraphs: dict[tuple[int, int], list[str]] = {}
-    plain: dict[tuple[int, int], list[str]] = {}  # without titles, to find the same neighbours
+    plain: dict[tuple[int, int], list[str]] = {}  # Sentence.untitled
     for sentence in table:
         key = (sentence.article, sentence.paragraph)
         paragraphs.setdefault(key, []).append(sentence.candidate)
-        plain.setdefault(key, []).append(candidate_text(sentence.text, sentence.previous))
+        plain.setdefault(key, []).append(sentence.untitled)
     keys = list(paragraphs)
     stemmer = Stemmer.Stemmer("english")
     index = bm25s.BM25()

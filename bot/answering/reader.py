@@ -42,7 +42,7 @@ def candidate_text(sentence: str, previous: str | None, title: str | None = None
 
     The sentence comes first so that truncation only ever cuts the context.
     """
-    parts = (" ".join(part.split()) for part in (sentence, title, previous) if part)
+    parts = (" ".join((part or "").split()) for part in (sentence, title, previous))
     return CONTEXT_SEPARATOR.join(part for part in parts if part)
 
 
