@@ -13,6 +13,10 @@ the sentence before it as context, and with --title-context its article's title 
   - the 2 best BM25 sentences from other paragraphs of the same article (near-topic: the
     corpus is about the subject but does not say the answer; label 0);
   - the best BM25 sentence of another article (label 0).
+With --mismatched-questions, the answer sentence is also paired (label 0, pointwise loss only)
+with the question changed so that the sentence no longer answers it: a name it shares with the
+sentence swapped for a name from another article's questions, or else a year shifted. This is
+the crowded corpus's commonest confusion (another ambassador's words, another year's figure).
 Sentences that contain an answer string are never negatives. The loss is a listwise softmax
 over the group (rank the answer first) plus pointwise binary cross-entropy on every pair (so
 the probability itself means "this answers it", which drives abstention).
@@ -32,6 +36,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import sys
 import time
@@ -89,6 +94,7 @@ class Group:
     paragraph: list[str]  # every sentence of the answer's paragraph, as candidates
     gold: int  # which of them holds the answer
     outside: list[str]  # the near-topic and other-article negatives
+    mismatched: str | None = None  # the question changed so the answer sentence fails it
 
 
 def split_articles(articles: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -159,6 +165,39 @@ class Negatives:
     other_article: int = OTHER_ARTICLE_NEGATIVES
     lead: bool = False  # the article's first sentence, which names the subject but rarely answers
     titles: bool = False  # candidates carry their article's title as context
+    mismatched: bool = False  # pair the answer sentence with a question it does not answer
+
+
+_NAME = re.compile(r"(?<!^)\b[A-Z][\w'.-]*(?: (?:of |de |the )?[A-Z][\w'.-]*)*")
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+
+
+def names_in(question: str) -> list[str]:
+    """Capitalised runs in a question, but its first word (a question word, mostly)."""
+    names = (m.group().removesuffix("'s") for m in _NAME.finditer(question))
+    return [n for n in names if len(n) > 2]
+
+
+def mismatched_question(
+    question: str, sentence: str, answers: list[str], pool: list[str], rng: random.Random
+) -> str | None:
+    """The question with a name it shares with `sentence` swapped for another name of as many
+    words from `pool`, or else a year it shares shifted by 1 to 3; None when it shares neither."""
+    shared = [n for n in names_in(question) if n in sentence]
+    if shared and pool:
+        name = rng.choice(shared)
+        alike = [n for n in pool if n.count(" ") == name.count(" ")] or pool
+        for _ in range(10):
+            other = rng.choice(alike)
+            if other not in sentence and other.lower() not in " ".join(answers).lower():
+                return question.replace(name, other)
+    years = [y for y in _YEAR.findall(question) if y in sentence]
+    if years:
+        year = rng.choice(years)
+        shifted = str(int(year) + rng.choice((-3, -2, -1, 1, 2, 3)))
+        if shifted not in sentence:
+            return re.sub(rf"\b{year}\b", shifted, question)
+    return None
 
 
 def build_groups(
@@ -187,6 +226,11 @@ def build_groups(
         [qa["question"] for _, _, qa in questions], stopwords="en", stemmer=stemmer
     )
     found, _ = index.retrieve(query_tokens, k=100, show_progress=False, n_threads=2)
+    names_by_article: dict[int, list[str]] = {}
+    swaps = random.Random(seed + 7)  # its own stream: the groups stay those of a run without
+    if negatives.mismatched:
+        for a, _, qa in questions:
+            names_by_article.setdefault(a, []).extend(names_in(qa["question"]))
 
     groups = []
     for (a, p, qa), ranked in zip(questions, found, strict=True):
@@ -221,6 +265,16 @@ def build_groups(
                 other.append(candidate)
         outside = near + lead + other + number
         chosen = same[: negatives.same_paragraph] + outside
+        mismatched = None
+        if negatives.mismatched:
+            other_article = swaps.choice([b for b in names_by_article if b != a])
+            mismatched = mismatched_question(
+                " ".join(qa["question"].split()),
+                positive.text,
+                answers,
+                names_by_article[other_article],
+                swaps,
+            )
         groups.append(
             Group(
                 " ".join(qa["question"].split()),
@@ -229,6 +283,7 @@ def build_groups(
                 [table[where[(a, p, s)]].candidate for s in range(len(paragraph_spans))],
                 gold,
                 [n.candidate for n in outside],
+                mismatched,
             )
         )
     return groups
@@ -285,6 +340,30 @@ def dev_set(articles: list[dict], spans, limit: int, titles: bool = False) -> li
             crowded.extend(c for c in paragraphs[key] if c != answer)
         dev.append((g.question, g.paragraph, g.gold, g.outside, crowded))
     return dev
+
+
+def mismatch_dev(articles: list[dict], spans, limit: int) -> list[tuple[str, str, str]]:
+    """Dev (question, mismatched question, answer candidate) triples: the dev questions that
+    share a name or a year with their answer sentence."""
+    groups = build_groups(articles, spans, limit, SEED + 1, Negatives(mismatched=True))
+    return [(g.question, g.mismatched, g.candidates[0]) for g in groups if g.mismatched]
+
+
+def mismatch_separation(score, triples: list[tuple[str, str, str]]) -> dict:
+    """How often the answer sentence scores higher for its question than for the mismatched
+    one, and how often the mismatched pair's logit is below 0 (P < .5: "does not answer")."""
+    if not triples:
+        return {}
+    ahead, below = 0, 0
+    for question, mismatched, candidate in triples:
+        right = float(score(question, [candidate])[0])
+        wrong = float(score(mismatched, [candidate])[0])
+        ahead += int(right > wrong)
+        below += int(wrong < 0)
+    return {
+        "mismatch_ranked_below": round(ahead / len(triples), 4),
+        "mismatch_rejected": round(below / len(triples), 4),
+    }
 
 
 class ReaderModel:
@@ -524,6 +603,11 @@ def main() -> None:
         "--title-context", action="store_true", help="candidates carry their article's title"
     )
     parser.add_argument(
+        "--mismatched-questions",
+        action="store_true",
+        help="pair each answer sentence with a question changed so that it no longer answers",
+    )
+    parser.add_argument(
         "--bce-weight", type=float, default=1.0, help="weight of the pointwise loss"
     )
     parser.add_argument("--out", type=Path, default=MODELS_DIR)
@@ -546,6 +630,7 @@ def main() -> None:
         other_article=args.other_article_negatives,
         lead=args.lead_negative,
         titles=args.title_context,
+        mismatched=args.mismatched_questions,
     )
     groups = build_groups(train_articles, train_spans, args.questions, SEED, negatives)
     dev = dev_set(dev_articles, dev_spans, args.dev_questions, args.title_context)
@@ -553,8 +638,10 @@ def main() -> None:
     own_form_dev = (
         dev_set(dev_articles, dev_spans, args.dev_questions) if args.title_context else dev
     )
+    mismatches = mismatch_dev(dev_articles, dev_spans, args.dev_questions)
     print(
-        f"data: {len(groups)} training questions, {sum(len(g.labels) for g in groups)} pairs; "
+        f"data: {len(groups)} training questions, {sum(len(g.labels) for g in groups)} pairs, "
+        f"{sum(g.mismatched is not None for g in groups)} mismatched questions; "
         f"{len(dev)} dev questions; {time.perf_counter() - started:.0f} s",
         flush=True,
     )
@@ -565,7 +652,11 @@ def main() -> None:
         from bot.answering.reader import Reader, ReaderCard
 
         card = ReaderCard.load(args.init_from.parent / "reader.json")
-        shipped_dev = evaluate(Reader(card, args.init_from.parent).logits, own_form_dev)
+        shipped = Reader(card, args.init_from.parent)
+        shipped_dev = {
+            **evaluate(shipped.logits, own_form_dev),
+            **mismatch_separation(shipped.logits, mismatches),
+        }
         print(json.dumps({"shipped_int8": shipped_dev}), flush=True)
         load_shipped(model, args.init_from)
     if not args.train_word_embeddings:
@@ -606,7 +697,13 @@ def main() -> None:
         position += QUESTIONS_PER_STEP
         questions = [g.question for g in batch for _ in g.candidates]
         candidates = [c for g in batch for c in g.candidates]
-        labels = torch.tensor([y for g in batch for y in g.labels])
+        labels = [y for g in batch for y in g.labels]
+        for g in batch:  # after the groups, so the listwise offsets hold
+            if g.mismatched:
+                questions.append(g.mismatched)
+                candidates.append(g.candidates[0])
+                labels.append(0.0)
+        labels = torch.tensor(labels)
         logits = model.logits(questions, candidates)
         listwise, offset = 0.0, 0
         for g in batch:
@@ -632,6 +729,7 @@ def main() -> None:
                 "pairs": pairs,
                 "minutes": round((time.perf_counter() - train_started) / 60, 1),
                 **evaluate(model.predict, dev),
+                **mismatch_separation(model.predict, mismatches),
             }
             curve.append(point)
             print(json.dumps(point), flush=True)
@@ -641,6 +739,7 @@ def main() -> None:
         "pairs": pairs,
         "minutes": round(train_seconds / 60, 1),
         **evaluate(model.predict, dev),
+        **mismatch_separation(model.predict, mismatches),
     }
     curve.append(final)
     print(json.dumps(final), flush=True)
@@ -660,7 +759,7 @@ def main() -> None:
             MAX_TOKENS,
         )
         int8 = Reader(card, args.out)
-        reader_dev = evaluate(int8.logits, dev)
+        reader_dev = {**evaluate(int8.logits, dev), **mismatch_separation(int8.logits, mismatches)}
     except Exception as problem:  # report, do not lose the trained weights
         print(f"int8 evaluation failed: {problem}", file=sys.stderr)
     record = {
@@ -681,6 +780,7 @@ def main() -> None:
                 "other_article": negatives.other_article,
                 "article_lead": negatives.lead,
                 "another_number": "1 when the answer holds a number",
+                "mismatched_question": args.mismatched_questions,
             },
             "loss": f"listwise softmax + {args.bce_weight} x pointwise BCE",
             "lr": args.lr,
