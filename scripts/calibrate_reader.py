@@ -13,8 +13,10 @@ such articles is built with a quarter of each article's paragraphs held out:
 - questions on articles left out of the corpus altogether are off-corpus ones.
 
 Articles are split in two. "Fit" articles fit the prior (PRIOR_WEIGHTS in bot/answering/prior.py,
-listwise, so that the reader's shortlist holds the answer) and the calibration of the
-reader's score (Platt scaling: the probability that the answer is right). "Calibration"
+listwise, so that the reader's shortlist holds the answer), the calibration of the
+reader's score (Platt scaling: the probability that a sentence answers) and the answer's
+confidence (logistic regression on the best sentence's probability and its lead over the
+runner-up: the probability that the answer is right). "Calibration"
 articles, plus the seed dev set (tests/data/seed_dev.jsonl, on the bundled corpus), choose
 the abstention threshold: the highest that turns away at most MAX_FALSE_ABSTENTIONS of the
 answerable questions. The calibration is written into bot/models/reader.json, and the
@@ -40,7 +42,7 @@ import squadlib
 import train_reader
 
 from bot.answering import prior, question, reading
-from bot.answering.reader import READER_CARD, Reader, packaged_reader
+from bot.answering.reader import READER_CARD, Reader, confidence_features, packaged_reader
 from bot.config import load_settings
 from bot.evaluation import contains_answer, load_qa
 from bot.query import Query
@@ -191,6 +193,8 @@ class Read:
     prior: np.ndarray
     right: np.ndarray  # each shortlisted sentence holds an answer
     answerable: bool
+    sentences: np.ndarray  # the shortlisted sentences' ids
+    documents: np.ndarray  # ... and their documents
 
 
 def read(
@@ -209,7 +213,14 @@ def read(
             ]
         )
         reads.append(
-            Read(reader.logits(o.query.text, texts), chosen_prior, right, bool(o.item.answers))
+            Read(
+                reader.logits(o.query.text, texts),
+                chosen_prior,
+                right,
+                bool(o.item.answers),
+                chosen,
+                retriever.data.sentences["doc"][chosen],
+            )
         )
     return reads
 
@@ -236,6 +247,35 @@ def fit_platt(logit: np.ndarray, y: np.ndarray, steps: int = 5000) -> tuple[floa
     return a, b
 
 
+def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 4000) -> tuple[np.ndarray, float]:
+    """(weights, shift) so that sigmoid(x @ weights + shift) is the probability of `y`
+    (Adam on standardised columns, unregularised)."""
+    mean, std = x.mean(axis=0), x.std(axis=0) + 1e-9
+    z = (x - mean) / std
+    theta = np.zeros(x.shape[1] + 1)
+    adam_m, adam_v = np.zeros_like(theta), np.zeros_like(theta)
+    for step in range(1, steps + 1):
+        p = 1 / (1 + np.exp(-(z @ theta[:-1] + theta[-1])))
+        grad = np.append(z.T @ (p - y) / len(y), np.mean(p - y))
+        adam_m = 0.9 * adam_m + 0.1 * grad
+        adam_v = 0.999 * adam_v + 0.001 * grad**2
+        theta -= 0.05 * (adam_m / (1 - 0.9**step)) / (np.sqrt(adam_v / (1 - 0.999**step)) + 1e-8)
+    weights = theta[:-1] / std
+    return weights, float(theta[-1] - mean @ weights)
+
+
+def confidence_inputs(reads: list[Read], blend: float, scale: float, shift: float) -> np.ndarray:
+    """Per question, what Reader.answer_confidence weighs: the best sentence's log-odds and
+    its lead over the runner-up."""
+    rows = []
+    for r in reads:
+        p = 1 / (1 + np.exp(-(scale * reading.blend(r.logits, r.prior, blend) + shift)))
+        rows.append(
+            confidence_features(float(p.max()), reading.runner_up(p, r.sentences, r.documents))
+        )
+    return np.array(rows)
+
+
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
     order = np.argsort(scores)
     ranks = np.empty(len(scores))
@@ -249,6 +289,12 @@ def main() -> None:
     parser.add_argument("--answerable", type=int, default=1500, help="fit questions")
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--index-only", action="store_true", help="build the corpora and stop")
+    parser.add_argument(
+        "--keep-prior",
+        action="store_true",
+        help="calibrate for the shipped PRIOR_WEIGHTS and PRIOR_BLEND (the fitted ones are "
+        "still printed)",
+    )
     args = parser.parse_args()
 
     from bot.embedding import SentenceTransformerEmbedder
@@ -296,9 +342,10 @@ def main() -> None:
         first, inside = shortlist_recall(cal_obs, w)
         print(f"  {name} weights: {first:.3f} / {inside:.3f}")
 
-    fit_reads = read(retriever, reader, fit_obs, weights)
-    cal_reads = read(retriever, reader, cal_obs, weights)
-    seed_reads = read(seed_retriever, reader, seed_obs, weights)
+    used = prior.PRIOR_WEIGHTS if args.keep_prior else weights
+    fit_reads = read(retriever, reader, fit_obs, used)
+    cal_reads = read(retriever, reader, cal_obs, used)
+    seed_reads = read(seed_retriever, reader, seed_obs, used)
     print("blend of reader and prior: answer sentence right on answerable (fit / calibration)")
     blends = {}
     for candidate in BLENDS:
@@ -311,20 +358,32 @@ def main() -> None:
             f"  {candidate:.2f}: {blends[candidate]:.3f} / {cal_right_b[cal_answerable].mean():.3f}"
         )
     blend = max(blends, key=lambda b: (round(blends[b], 3), -b))  # chosen on fit articles
+    if args.keep_prior:
+        blend = reading.PRIOR_BLEND
     print(f"chosen blend: {blend:.2f}  (PRIOR_BLEND in bot/answering/reading.py)")
     fit_logit, fit_right, _ = verdicts(fit_reads, blend)
     scale, shift = fit_platt(fit_logit, fit_right.astype(float))
     cal_logit, cal_right, answerable_cal = verdicts(cal_reads, blend)
-    seed_logit, seed_right, answerable_seed = verdicts(seed_reads, blend)
-    p_cal = 1 / (1 + np.exp(-(scale * cal_logit + shift)))
-    p_seed = 1 / (1 + np.exp(-(scale * seed_logit + shift)))
+    _, seed_right, answerable_seed = verdicts(seed_reads, blend)
+    platt_cal = 1 / (1 + np.exp(-(scale * cal_logit + shift)))
+    weights_c, shift_c = fit_logistic(
+        confidence_inputs(fit_reads, blend, scale, shift), fit_right.astype(float)
+    )
+
+    def confidences(reads: list[Read]) -> np.ndarray:
+        return 1 / (
+            1 + np.exp(-(confidence_inputs(reads, blend, scale, shift) @ weights_c + shift_c))
+        )
+
+    p_cal, p_seed = confidences(cal_reads), confidences(seed_reads)
     print(
         f"reader: answer sentence right on calibration answerable "
         f"{cal_right[answerable_cal].mean():.3f}, seed dev {seed_right[answerable_seed].mean():.3f}"
     )
     print(
         f"confidence AUC on calibration: right {auc(p_cal, cal_right):.3f}, "
-        f"answerable {auc(p_cal, answerable_cal):.3f}"
+        f"answerable {auc(p_cal, answerable_cal):.3f} (the sentence's probability alone: "
+        f"right {auc(platt_cal, cal_right):.3f}, answerable {auc(platt_cal, answerable_cal):.3f})"
     )
     kinds_cal = np.array([o.item.kind for o in cal_obs])
     kinds_seed = np.array([o.item.kind for o in seed_obs])
@@ -371,6 +430,11 @@ def main() -> None:
     card["calibration"] = {
         "scale": round(scale, 4),
         "shift": round(shift, 4),
+        "confidence": {
+            "probability": round(float(weights_c[0]), 4),
+            "lead": round(float(weights_c[1]), 4),
+            "shift": round(shift_c, 4),
+        },
         "threshold": best_threshold,
         "fitted_on": "scripts/calibrate_reader.py: SQuAD v1.1 train articles unseen in training",
     }
@@ -389,12 +453,16 @@ def main() -> None:
             "reader_right_seed_dev": float(seed_right[answerable_seed].mean()),
             "confidence_auc_calibration_right": auc(p_cal, cal_right),
             "confidence_auc_calibration_answerable": auc(p_cal, answerable_cal),
+            "probability_alone_auc_calibration_right": auc(platt_cal, cal_right),
+            "probability_alone_auc_calibration_answerable": auc(platt_cal, answerable_cal),
             "abstention_curve_columns": ["threshold", *columns],
             "abstention_curve": curve,
             "threshold": best_threshold,
             "prior_blend": {"chosen": blend, "fit_accuracy_by_blend": blends},
             "platt": {"scale": scale, "shift": shift},
+            "confidence": {"weights": weights_c.tolist(), "shift": shift_c},
             "prior_weights": dict(zip(prior.PRIOR_FEATURES, weights.tolist(), strict=True)),
+            "read_with": "the shipped PRIOR_WEIGHTS" if args.keep_prior else "the fitted weights",
         },
     )
 

@@ -8,7 +8,8 @@
 3. The best READER_SHORTLIST sentences go to the reader (`reader.py`), a cross-encoder that
    reads the question with each sentence and the sentence before it (and the article's title,
    for a reader trained with it). Its score, nudged by the prior (PRIOR_BLEND), picks the
-   answer; calibrated, it is the confidence (`reading.py`).
+   answer; calibrated, it is each sentence's probability (`reading.py`). The answer's
+   confidence reads that probability with its lead over the likeliest rival sentence.
 4. When the sentence next to the best one in the same passage is nearly as likely (at least
    NEIGHBOUR_SHARE of its probability), both are the answer: "New Zealand is a member of the
    Five Eyes... Other members of the group are the UK, US, Australia and Canada."
@@ -93,7 +94,8 @@ def answer_question(
     if asked.abbreviation:
         reading = with_spelled_out(retriever, reading, asked.abbreviation, pairs)
     reading, caveats = with_checks(retriever, reading, asked.expected)
-    confidence = reading.confidence
+    documents = retriever.data.sentences["doc"][reading.sentences]
+    confidence = reader.answer_confidence(reading.best_probability, reading.runner_up(documents))
     bar = (
         max(min_confidence, UNKNOWN_NAME_MIN_CONFIDENCE) if asked.unknown_names else min_confidence
     )

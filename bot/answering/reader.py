@@ -30,6 +30,7 @@ CARD_FILE = "reader.json"
 READER_CARD = MODELS_DIR / CARD_FILE
 MAX_TOKENS = 160  # question + candidate + context; longer pairs lose the end of the context
 CONTEXT_SEPARATOR = " [SEP] "
+LEAD_CAP = 5.0  # log-odds: a lead over the runner-up beyond this says nothing more
 
 
 class ReaderError(NewsbotError):
@@ -55,29 +56,53 @@ class ReaderCard:
     tokenizer_file: str
     tokenizer_sha256: str
     max_tokens: int
-    # Platt scaling fitted by scripts/calibrate_reader.py: probability the answer is right.
+    # Platt scaling fitted by scripts/calibrate_reader.py: probability a sentence answers.
     scale: float = 1.0
     shift: float = 0.0
     reads_title: bool = False  # trained with the article's title in each candidate's context
+    # The answer's confidence from its sentence's probability and that sentence's lead over
+    # the runner-up (answer_confidence), also fitted by scripts/calibrate_reader.py. The
+    # defaults make it the sentence's probability alone.
+    confidence_weight: float = 1.0
+    lead_weight: float = 0.0
+    confidence_shift: float = 0.0
 
     @classmethod
     def load(cls, path: Path = READER_CARD) -> ReaderCard:
         try:
             card = json.loads(path.read_text(encoding="utf-8"))
+            calibration = card.get("calibration", {})
+            confidence = calibration.get("confidence", {})
             return cls(
                 model_file=card["model"]["file"],
                 model_sha256=card["model"]["sha256"],
                 tokenizer_file=card["tokenizer"]["file"],
                 tokenizer_sha256=card["tokenizer"]["sha256"],
                 max_tokens=int(card.get("max_tokens", MAX_TOKENS)),
-                scale=float(card.get("calibration", {}).get("scale", 1.0)),
-                shift=float(card.get("calibration", {}).get("shift", 0.0)),
+                scale=float(calibration.get("scale", 1.0)),
+                shift=float(calibration.get("shift", 0.0)),
                 reads_title=card.get("context") == "title+previous",
+                confidence_weight=float(confidence.get("probability", 1.0)),
+                lead_weight=float(confidence.get("lead", 0.0)),
+                confidence_shift=float(confidence.get("shift", 0.0)),
             )
         except (OSError, ValueError, KeyError, TypeError) as problem:
             raise ReaderError(
                 f"the answer reader's card {path} cannot be read ({problem}); reinstall newsbot"
             ) from None
+
+
+def confidence_features(best: float, runner_up: float | None) -> tuple[float, float]:
+    """(the answer's log-odds, its lead in log-odds over the runner-up, if there is one)."""
+    best_log_odds = _log_odds(best)
+    if runner_up is None:
+        return best_log_odds, LEAD_CAP
+    return best_log_odds, min(best_log_odds - _log_odds(runner_up), LEAD_CAP)
+
+
+def _log_odds(probability: float) -> float:
+    p = min(max(probability, 1e-6), 1 - 1e-6)
+    return float(np.log(p / (1 - p)))
 
 
 def _sha256(path: Path) -> str:
@@ -143,6 +168,19 @@ class Reader:
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
         """Calibrated probabilities that the candidates answer the question."""
         return 1.0 / (1.0 + np.exp(-(self.card.scale * logits + self.card.shift)))
+
+    def answer_confidence(self, best: float, runner_up: float | None) -> float:
+        """The probability that the answer is right, from its sentence's probability `best`
+        and the probability of the likeliest rival sentence `runner_up` (None: no rival).
+
+        The answer's own probability says how well it answers; its lead over the runner-up
+        says whether another sentence answers as well, as when two stories in a crowded
+        corpus each seem to (docs/design.md, "Abstention").
+        """
+        log_odds, lead = confidence_features(best, runner_up)
+        card = self.card
+        z = card.confidence_weight * log_odds + card.lead_weight * lead + card.confidence_shift
+        return float(1.0 / (1.0 + np.exp(-z)))
 
     def score(self, question: str, candidates: list[str]) -> np.ndarray:
         """The calibrated probability that each candidate answers the question."""

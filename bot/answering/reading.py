@@ -54,8 +54,26 @@ class Reading:
         return float(scores[found[0]]) if len(found) else 0.0
 
     @property
-    def confidence(self) -> float:
+    def best_probability(self) -> float:
         return float(self.probabilities.max())
+
+    def runner_up(self, documents: np.ndarray) -> float | None:
+        """The probability of the likeliest rival of the best sentence (`documents`: each
+        shortlisted sentence's document), or None when it has none."""
+        return runner_up(self.probabilities, self.sentences, documents)
+
+
+def runner_up(
+    probabilities: np.ndarray, sentences: np.ndarray, documents: np.ndarray
+) -> float | None:
+    """The best probability among the sentences that rival the most probable one: all but it
+    and its neighbours in its document (a neighbour nearly as likely continues the answer and
+    joins it; see answer_sentences). None when there is no rival."""
+    if not len(probabilities):
+        return None
+    top = int(np.argmax(probabilities))
+    rival = (np.abs(sentences - sentences[top]) > 1) | (documents != documents[top])
+    return float(probabilities[rival].max()) if rival.any() else None
 
 
 def read_shortlist(
@@ -178,7 +196,7 @@ def answer_sentences(
     best = reading.best
     chunks = retriever.data.chunks
     first, last = int(chunks["first"][passage.chunk]), int(chunks["last"][passage.chunk])
-    floor = max(min_confidence, NEIGHBOUR_SHARE * reading.confidence)
+    floor = max(min_confidence, NEIGHBOUR_SHARE * reading.best_probability)
     # The reader read the next sentence with the best one as its context. When that sentence
     # goes on about what the best one names ("Other members of the group are..."), the reader's
     # own verdict counts even though the wording prior is low: a continuation shares few

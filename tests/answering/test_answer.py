@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answering import answer, reading
+from bot.answering import answer
 from bot.engine import Newsbot
 from bot.indexing import build_index
 from tests.conftest import DATA, read_jsonl
@@ -56,7 +56,9 @@ def test_what_an_abbreviation_stands_for_is_the_sentence_that_spells_it_out(
 ) -> None:
     answer = seed_bot.ask("What does NCSC stand for?")  # the reader alone picked "...stands in"
     assert "National Cyber Security Centre (NCSC)" in answer.answer
-    assert answer.confidence == reading.SPELLED_OUT_CONFIDENCE
+    # Its sentence gets SPELLED_OUT_CONFIDENCE (0.95); the answer's confidence also reads its
+    # lead over the runner-up.
+    assert answer.confidence > 0.9
     settings = make_corpus(
         {
             "grid.txt": "Grid warning\n\nThe grid operator warned of outages on Monday. "

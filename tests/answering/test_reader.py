@@ -19,6 +19,7 @@ from bot.answering.reader import (
     ReaderError,
     candidate_text,
 )
+from bot.answering.reading import runner_up
 from bot.cli import app
 
 # A paragraph the reader never saw: each question's answer is in a different sentence.
@@ -82,6 +83,32 @@ def test_the_title_reaches_the_reader_only_when_its_card_says_it_was_trained_wit
     titled = Reader(replace(card, reads_title=True), MODELS_DIR)
     assert untitled.candidate("It rises.", "The Danube.", "Rivers") == "It rises. [SEP] The Danube."
     assert "Rivers" in titled.candidate("It rises.", "The Danube.", "Rivers")
+
+
+def test_an_answer_is_surer_the_further_it_leads_the_runner_up() -> None:
+    reader = reader_module.packaged_reader()
+    assert reader.card.lead_weight > 0  # the shipped calibration reads the lead
+    clear = reader.answer_confidence(0.7, 0.05)
+    close = reader.answer_confidence(0.7, 0.65)
+    assert clear > close
+    assert reader.answer_confidence(0.7, None) >= clear  # no rival at all
+    assert reader.answer_confidence(0.9, 0.05) > clear  # a likelier answer
+    plain = Reader(
+        replace(reader.card, confidence_weight=1.0, lead_weight=0.0, confidence_shift=0.0),
+        MODELS_DIR,
+    )
+    # A card without the fitted confidence gives the answer sentence's own probability.
+    assert plain.answer_confidence(0.7, 0.65) == pytest.approx(0.7)
+
+
+def test_the_rival_of_an_answer_is_no_neighbour_of_it_in_its_document() -> None:
+    probabilities = np.array([0.2, 0.9, 0.8, 0.3])
+    sentences = np.array([40, 11, 12, 13])
+    # Sentence 12 follows the best one (11) in the same document: it would join the answer.
+    assert runner_up(probabilities, sentences, np.array([1, 0, 0, 0])) == pytest.approx(0.3)
+    # In another document, the same sentence number is a rival.
+    assert runner_up(probabilities, sentences, np.array([1, 0, 5, 0])) == pytest.approx(0.8)
+    assert runner_up(np.array([0.9, 0.8]), np.array([11, 12]), np.array([0, 0])) is None
 
 
 def _copy_models(tmp_path: Path) -> Path:

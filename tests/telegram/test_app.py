@@ -33,7 +33,7 @@ from tests.fake_bot_api import BOT_USERNAME, FakeBotApi
 TOKEN = "987654321:AAF-secret_token_that_must_never_be_logged"
 WRONG_TOKEN = "123123123:AAwrong_token_that_must_never_be_logged_either"
 QUESTION = "Who is Ryan Ding?"
-OTHER_QUESTION = "What is the NCSC?"
+OTHER_QUESTION = "What does NCSC stand for?"
 GROUP = -1001234567
 
 
