@@ -29,7 +29,7 @@ import argparse
 import json
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,13 @@ import squadlib
 import train_reader
 
 from bot.answering import prior, question, reading
-from bot.answering.reader import READER_CARD, Reader, confidence_features, packaged_reader
+from bot.answering.reader import (
+    MODELS_DIR,
+    READER_CARD,
+    Reader,
+    confidence_features,
+    packaged_reader,
+)
 from bot.config import load_settings
 from bot.evaluation import contains_answer, load_qa
 from bot.query import Query
@@ -264,16 +270,16 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, steps: int = 4000) -> tuple[np.nd
     return weights, float(theta[-1] - mean @ weights)
 
 
-def confidence_inputs(reads: list[Read], blend: float, scale: float, shift: float) -> np.ndarray:
-    """Per question, what Reader.answer_confidence weighs: the best sentence's log-odds and
-    its lead over the runner-up."""
-    rows = []
+def best_and_runner_up(
+    reads: list[Read], blend: float, reader: Reader
+) -> list[tuple[float, float | None]]:
+    """Per question, the probabilities (by `reader`'s Platt scaling) of the best sentence and
+    of its likeliest rival: what Reader.answer_confidence reads."""
+    pairs = []
     for r in reads:
-        p = 1 / (1 + np.exp(-(scale * reading.blend(r.logits, r.prior, blend) + shift)))
-        rows.append(
-            confidence_features(float(p.max()), reading.runner_up(p, r.sentences, r.documents))
-        )
-    return np.array(rows)
+        p = reader.probabilities(reading.blend(r.logits, r.prior, blend))
+        pairs.append((float(p.max()), reading.runner_up(p, r.sentences, r.documents)))
+    return pairs
 
 
 def auc(scores: np.ndarray, labels: np.ndarray) -> float:
@@ -365,14 +371,26 @@ def main() -> None:
     scale, shift = fit_platt(fit_logit, fit_right.astype(float))
     cal_logit, cal_right, answerable_cal = verdicts(cal_reads, blend)
     _, seed_right, answerable_seed = verdicts(seed_reads, blend)
-    platt_cal = 1 / (1 + np.exp(-(scale * cal_logit + shift)))
+    # The fitted card's own Reader computes the probabilities and confidences it will ship.
+    platt = Reader(replace(reader.card, scale=scale, shift=shift), MODELS_DIR)
+    platt_cal = platt.probabilities(cal_logit)
     weights_c, shift_c = fit_logistic(
-        confidence_inputs(fit_reads, blend, scale, shift), fit_right.astype(float)
+        np.array([confidence_features(*x) for x in best_and_runner_up(fit_reads, blend, platt)]),
+        fit_right.astype(float),
+    )
+    calibrated = Reader(
+        replace(
+            platt.card,
+            confidence_weight=float(weights_c[0]),
+            lead_weight=float(weights_c[1]),
+            confidence_shift=shift_c,
+        ),
+        MODELS_DIR,
     )
 
     def confidences(reads: list[Read]) -> np.ndarray:
-        return 1 / (
-            1 + np.exp(-(confidence_inputs(reads, blend, scale, shift) @ weights_c + shift_c))
+        return np.array(
+            [calibrated.answer_confidence(*x) for x in best_and_runner_up(reads, blend, platt)]
         )
 
     p_cal, p_seed = confidences(cal_reads), confidences(seed_reads)

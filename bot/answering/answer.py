@@ -38,7 +38,13 @@ from bot.answering.cite import Citation, citations, passage_order, span_text
 from bot.answering.prior import candidate_features, prior_scores
 from bot.answering.question import analyse_question
 from bot.answering.reader import Reader
-from bot.answering.reading import answer_sentences, read_shortlist, with_checks, with_spelled_out
+from bot.answering.reading import (
+    answer_sentences,
+    read_shortlist,
+    runner_up,
+    with_checks,
+    with_spelled_out,
+)
 from bot.answering.short import short_answer
 from bot.query import Query
 from bot.retrieval import Retriever
@@ -95,7 +101,8 @@ def answer_question(
         reading = with_spelled_out(retriever, reading, asked.abbreviation, pairs)
     reading, caveats = with_checks(retriever, reading, asked.expected)
     documents = retriever.data.sentences["doc"][reading.sentences]
-    confidence = reader.answer_confidence(reading.best_probability, reading.runner_up(documents))
+    rival = runner_up(reading.probabilities, reading.sentences, documents)
+    confidence = reader.answer_confidence(reading.best_probability, rival)
     bar = (
         max(min_confidence, UNKNOWN_NAME_MIN_CONFIDENCE) if asked.unknown_names else min_confidence
     )

@@ -57,11 +57,6 @@ class Reading:
     def best_probability(self) -> float:
         return float(self.probabilities.max())
 
-    def runner_up(self, documents: np.ndarray) -> float | None:
-        """The probability of the likeliest rival of the best sentence (`documents`: each
-        shortlisted sentence's document), or None when it has none."""
-        return runner_up(self.probabilities, self.sentences, documents)
-
 
 def runner_up(
     probabilities: np.ndarray, sentences: np.ndarray, documents: np.ndarray
