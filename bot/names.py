@@ -42,8 +42,8 @@ def unknown_names(
         name_like = word.lower() in place_words() or any(
             c.isupper() for c in (word[1:] if starts_sentence else word)
         )
-        # "Chinese-built" is known when any of its parts is.
-        stems = [stem for part in word.split("-") for stem in terms(part)]
+        # "ABS-CBN" is known when the corpus has it whole, "Chinese-built" when it has a part.
+        stems = terms(word) + [stem for part in word.split("-") for stem in terms(part)]
         if not name_like or len(word) < 2 or not stems:
             runs.append([])
             continue

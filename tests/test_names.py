@@ -9,7 +9,8 @@ from bot.names import in_corpus, unknown_names
 
 CORPUS = (
     "Ryan Ding of Huawei wrote to European leaders; New Zealand and Australia banned Chinese "
-    "equipment, the UK's NCSC said, and Five Eyes members share intelligence worldwide."
+    "equipment, the UK's NCSC said, and Five Eyes members share intelligence worldwide. "
+    "ABS-CBN's franchise expired."
 )
 KNOWN = {term: 1 for term in terms(CORPUS)}
 VOCABULARY = sorted(KNOWN)
@@ -32,6 +33,8 @@ def names(question: str) -> tuple[str, ...]:
         ("What does Huawie sell?", ()),  # one letter off
         ("Why is Europe worried?", ()),  # shares all but the last letters of "European"
         ("Is Chinese-built kit risky?", ()),  # a known part
+        ("What happened to ABS-CBN?", ()),  # known whole, though neither part is
+        ("What happened to ABS-NBC?", ("ABS-NBC",)),
         ("What did the NCSC say? Answer briefly.", ()),  # a sentence's first word
         ("WHAT DID GERMANY SAY?", ()),  # all capitals: not checked
         ("did germany ban huawei?", ("germany",)),  # countries count in lower case too
