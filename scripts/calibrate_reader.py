@@ -43,11 +43,11 @@ import train_reader
 
 from bot.answering import prior, question, reading
 from bot.answering.reader import (
+    CARD_FILE,
     MODELS_DIR,
-    READER_CARD,
     Reader,
+    ReaderCard,
     confidence_features,
-    packaged_reader,
 )
 from bot.config import load_settings
 from bot.evaluation import contains_answer, load_qa
@@ -301,6 +301,13 @@ def main() -> None:
         help="calibrate for the shipped PRIOR_WEIGHTS and PRIOR_BLEND (the fitted ones are "
         "still printed)",
     )
+    parser.add_argument(
+        "--reader",
+        type=Path,
+        default=MODELS_DIR,
+        help="the reader's directory; its reader.json receives the calibration",
+    )
+    parser.add_argument("--results", default="calibrate_reader", help="results file name")
     args = parser.parse_args()
 
     from bot.embedding import SentenceTransformerEmbedder
@@ -320,7 +327,7 @@ def main() -> None:
     if args.index_only:
         return
     retriever = Newsbot(settings, embedder=embedder)._retriever
-    reader = packaged_reader()
+    reader = Reader(ReaderCard.load(args.reader / CARD_FILE), args.reader)
     n = args.answerable
     fit_items = pick(
         items_for(indexed[:FIT_ARTICLES], keep, absent_fit),
@@ -372,7 +379,7 @@ def main() -> None:
     cal_logit, cal_right, answerable_cal = verdicts(cal_reads, blend)
     _, seed_right, answerable_seed = verdicts(seed_reads, blend)
     # The fitted card's own Reader computes the probabilities and confidences it will ship.
-    platt = Reader(replace(reader.card, scale=scale, shift=shift), MODELS_DIR)
+    platt = Reader(replace(reader.card, scale=scale, shift=shift), args.reader)
     platt_cal = platt.probabilities(cal_logit)
     weights_c, shift_c = fit_logistic(
         np.array([confidence_features(*x) for x in best_and_runner_up(fit_reads, blend, platt)]),
@@ -385,7 +392,7 @@ def main() -> None:
             lead_weight=float(weights_c[1]),
             confidence_shift=shift_c,
         ),
-        MODELS_DIR,
+        args.reader,
     )
 
     def confidences(reads: list[Read]) -> np.ndarray:
@@ -444,7 +451,8 @@ def main() -> None:
     print("PRIOR_WEIGHTS = np.array([" + ", ".join(f"{v:.4f}" for v in weights) + "])")
     print(f"PRIOR_BLEND = {blend}")
 
-    card = json.loads(READER_CARD.read_text(encoding="utf-8"))
+    card_path = args.reader / CARD_FILE
+    card = json.loads(card_path.read_text(encoding="utf-8"))
     card["calibration"] = {
         "scale": round(scale, 4),
         "shift": round(shift, 4),
@@ -456,10 +464,10 @@ def main() -> None:
         "threshold": best_threshold,
         "fitted_on": "scripts/calibrate_reader.py: SQuAD v1.1 train articles unseen in training",
     }
-    READER_CARD.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote the calibration into {READER_CARD}", file=sys.stderr)
+    card_path.write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote the calibration into {card_path}", file=sys.stderr)
     benchlib.write_results(
-        "calibrate_reader",
+        args.results,
         {
             "questions": {
                 "fit": len(fit_items),
