@@ -125,7 +125,7 @@ _ORG_WORDS = _set(
     "inc ltd llc plc corp group centre center agency council commission ministry department "
     "committee office bank union times post journal news air airlines airways party network "
     "house force forces court parliament congress university association corporation "
-    "organization organisation police army navy eyes"
+    "organization organisation police army navy eyes health care services affairs"
 )
 
 
@@ -400,11 +400,18 @@ def names_in(text: str) -> list[Name]:
     places = place_words()
 
     after_the = False
+    # "Ministry of Public Works": a name after an organisation's "of" is part of its name.
+    of_org = False
+    run_end = org_end = -1
 
     def close() -> None:
+        nonlocal org_end
         if run and [w.lower() for w in run] != ["new"]:
             kind = _kind(run)
-            found.append(Name(" ".join(run), "org" if kind == "person" and after_the else kind))
+            found.append(
+                Name(" ".join(run), "org" if kind == "person" and (after_the or of_org) else kind)
+            )
+            org_end = run_end if found[-1].kind == "org" else -1
         run.clear()
 
     previous_end = 0
@@ -440,7 +447,9 @@ def names_in(text: str) -> list[Name]:
                 after_the = text[: match.start()].rstrip().lower().endswith(" the") or text[
                     : match.start()
                 ].strip().lower() in ("the",)
+                of_org = org_end >= 0 and text[org_end : match.start()].strip() == "of"
             run.append(bare)
+            run_end = match.end()
             if bare != word.rstrip("."):  # a possessive ends the name
                 close()
         else:

@@ -121,6 +121,9 @@ def test_names_and_the_kind_of_name_a_question_asks_for() -> None:
         ("UK", "place"),
         ("NCSC", "org"),
     ]
+    # An organisation's "of" goes on with its name: no "Public Health" for "he" to stand for.
+    found = names_in("The Ministry of Public Health and Health Care said Ryan Ding is well")
+    assert [n.kind for n in found] == ["org", "org", "org", "person"]
     assert asked_kind("Who runs it?") == "person"
     assert asked_kind("Which countries banned Huawei?") == "place"
     assert asked_kind("What did the EU decide?") is None
