@@ -1,8 +1,8 @@
 """A question as people type it, read the way the corpus spells it.
 
-Three habits cost answers: short forms ("NZ PM" for "New Zealand Prime Minister"), a name a
-letter off ("jacinda arden"), and a missing question mark (the reader was trained on questions
-that end with one). `read_as` returns the question with those fixed, for retrieval, the
+Habits that cost answers: short forms ("NZ PM" for "New Zealand Prime Minister", "U.K." for
+"UK"), question words typed short ("whos", "wat"), a name a letter off ("jacinda arden"), and a
+missing question mark (the reader was trained on questions that end with one). `read_as` returns the question with those fixed, for retrieval, the
 reader and the name checks; what the user typed is still what the answer says was asked.
 """
 
@@ -33,6 +33,23 @@ SHORT_FORMS: dict[str, tuple[str, ...]] = {
     "intl": ("international",),
 }
 _LOWER_CASE_TOO = frozenset({"NZ", "PM", "UK", "EU", "USA", "CEO", "govt", "gov", "intl"})
+# "U.K.", "W.H.O.": initials with dots, written as the corpus's tokens are ("UK", "WHO"). In
+# lower case only those that are no English abbreviation ("e.g." stays).
+_DOTTED = re.compile(r"(?<![\w.])((?:[A-Za-z]\.){2,4})(?!\w)")
+_DOTTED_LOWER_CASE = frozenset({"u.s.", "u.k.", "u.n.", "e.u.", "n.z.", "u.s.a."})
+# Question words as people type them in a hurry, without the apostrophe or the spelling.
+_TYPED_SHORT = {
+    "whos": "who is",
+    "whats": "what is",
+    "wheres": "where is",
+    "hows": "how is",
+    "whens": "when is",
+    "wat": "what",
+    "wot": "what",
+    "wut": "what",
+    "wen": "when",
+}
+_TYPED_SHORT_WORD = re.compile(r"\b(" + "|".join(_TYPED_SHORT) + r")\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _END = re.compile(r"[\s.!?…]*$")
@@ -42,7 +59,8 @@ MIN_TYPO_LENGTH = 5  # shorter words have too many one-letter neighbours
 def read_as(question: str, known: Mapping[str, int]) -> str:
     """The question with short forms spelled out, near-miss words corrected to the corpus's
     spelling, and one question mark at the end. `known`: document frequency by stemmed term."""
-    text = _spell_out(question, known)
+    text = _typed_in_full(question)
+    text = _spell_out(text, known)
     text = _correct_typos(text, known)
     return _END.sub("", text) + "?"
 
@@ -62,6 +80,23 @@ class TermRecorder(dict):
     def get(self, key: str, default: int | None = None) -> int:  # type: ignore[override]
         self[key] = 0
         return 0
+
+
+def _typed_in_full(text: str) -> str:
+    """Dotted initials without their dots and question words typed short written out."""
+
+    def undot(match: re.Match[str]) -> str:
+        dotted = match.group(1)
+        if dotted.isupper() or dotted in _DOTTED_LOWER_CASE:
+            return dotted.replace(".", "").upper()
+        return dotted
+
+    def full(match: re.Match[str]) -> str:
+        word = match.group()
+        written = _TYPED_SHORT[word.lower()]
+        return written.capitalize() if word[:1].isupper() else written
+
+    return _TYPED_SHORT_WORD.sub(full, _DOTTED.sub(undot, text))
 
 
 def _spell_out(text: str, known: Mapping[str, int]) -> str:

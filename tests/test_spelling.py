@@ -42,6 +42,22 @@ def test_lower_case_us_and_times_are_not_short_forms() -> None:
     assert read_as("what happened at 5 PM", known()) == "what happened at 5 PM?"
 
 
+def test_dotted_initials_are_read_as_the_corpus_writes_them() -> None:
+    assert read_as("Did the U.K. ban Huawei?", known()) == "Did the UK ban Huawei?"
+    assert read_as("what did the u.k. decide", known()) == "what did the UK decide?"
+    assert read_as("Is the claim U.S.-led?", known()) == "Is the claim US-led?"
+    assert read_as("What, e.g., was fined?", known()) == "What, e.g., was fined?"
+
+
+def test_question_words_typed_short_are_written_out() -> None:
+    assert read_as("whos jacinda ardern", known()) == "who is jacinda ardern?"
+    assert read_as("Whats the NCSC", known()) == "What is the NCSC?"
+    assert read_as("wat did huawei deny", known()) == "what did huawei deny?"
+    assert read_as("Was Huawei fined? What was it for", known()) == (
+        "Was Huawei fined? What was it for?"
+    )
+
+
 def test_a_name_one_letter_off_is_corrected() -> None:
     assert read_as("what did jacinda arden say", known()) == "what did jacinda ardern say?"
     assert read_as("Was Huwaei fined?", known()) == "Was Huawei fined?"
