@@ -1,6 +1,6 @@
 """Questions about what an abbreviation stands for, and the sentences that spell one out.
 
-"What does NCSC stand for?" is answered by the sentence that introduces the abbreviation,
+"What does NCSC stand for?" (or "What is the NCSC?") is answered by the sentence that introduces the abbreviation,
 "The UK National Cyber Security Centre (NCSC) has concluded...", which a reader trained on
 SQuAD often misses ("The NCSC's latest conclusion stands in contrast..." shares the word
 "stand"). A sentence spells out an abbreviation when it puts it in brackets right after words
@@ -15,6 +15,12 @@ import re
 _ASKS_EXPANSION = re.compile(
     r"\b(stands?|stood) for\b|\bshort for\b|\b(acronym|abbreviation|initials)\b"
     r"|\bfull (name|form) of\b|\bwhat does (the )?\S+ mean\b",
+    re.IGNORECASE,
+)
+# "What is the NCSC?", "who's WINEP": the sentence that spells it out says what it is (on SQuAD
+# train, 18 of 18 such questions whose paragraph spells the abbreviation out).
+_ASKS_WHAT_IT_IS = re.compile(
+    r"^\W*(?:what|who)(?:\s+is|\s+was|\s+are|'s|’s)\s+(?:the\s+)?(?P<it>[A-Za-z][A-Za-z.&]{1,9})\W*$",
     re.IGNORECASE,
 )
 _CANDIDATE = re.compile(r"\b([A-Za-z][A-Za-z.&]{1,9})\b")
@@ -43,12 +49,18 @@ _COMMON = frozenset(
         "initials",
     ]
 )
+_PRONOUNS = frozenset({"it", "he", "she", "they", "this", "that", "him", "her", "them", "you"})
 _SMALL = frozenset({"of", "and", "for", "the", "on", "in", "to", "&"})
 
 
 def asked_abbreviation(question: str) -> str | None:
     """The abbreviation whose meaning the question asks for, as written; None if it asks
     something else. Prefers a word written in capitals ("NCSC"), else any short word."""
+    if it_is := _ASKS_WHAT_IT_IS.match(question):
+        word = it_is.group("it").rstrip(".")
+        initials = sum(c.isupper() for c in word) >= 2 or (question.islower() and len(word) > 2)
+        plain = word.lower() in _COMMON | _PRONOUNS
+        return word if initials and not plain and len(_letters(word)) <= 6 else None
     if not _ASKS_EXPANSION.search(question):
         return None
     words = [w.rstrip(".") for w in _CANDIDATE.findall(question)]

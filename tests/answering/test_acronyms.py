@@ -14,6 +14,11 @@ from bot.answering.acronyms import asked_abbreviation, spells_out
         ("what does ncsc stand for", "ncsc"),
         ("What is the AFC short for?", "AFC"),
         ("What does the acronym LEM mean?", "LEM"),
+        ("What is the NCSC?", "NCSC"),  # what it is: the sentence that spells it out says
+        ("whats ncsc", None),  # typed short: read as "what is ncsc?" before this (spelling.py)
+        ("what is ncsc?", "ncsc"),
+        ("what is it?", None),
+        ("What is Huawei?", None),
         ("Who is Ryan Ding?", None),
         ("Where does the UK stand on Huawei?", None),
     ],

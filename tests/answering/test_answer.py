@@ -59,6 +59,10 @@ def test_what_an_abbreviation_stands_for_is_the_sentence_that_spells_it_out(
     # Its sentence gets SPELLED_OUT_CONFIDENCE (0.95); the answer's confidence also reads its
     # lead over the runner-up.
     assert answer.confidence > 0.9
+    # "What is the NCSC?" asks what it is: the same sentence (it was withheld at 0.11, three
+    # sentences about the NCSC being about as likely), typed any way.
+    for typed in ("What is the NCSC?", "whats ncsc"):
+        assert "National Cyber Security Centre (NCSC)" in seed_bot.ask(typed).answer, typed
     settings = make_corpus(
         {
             "grid.txt": "Grid warning\n\nThe grid operator warned of outages on Monday. "
