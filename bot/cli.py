@@ -27,6 +27,7 @@ except ImportError:  # pragma: no cover
 
 from bot.config import Settings, check_top_k, load_settings
 from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.smalltalk import reply_to
 
 if TYPE_CHECKING:
     from bot.answering import Answer, Citation
@@ -499,6 +500,8 @@ def chat(
                     if limits.active
                     else "No filter: answering from every article."
                 )
+            elif (reply := reply_to(line, next(iter(settings.start_examples), None))) is not None:
+                typer.echo(reply)
             else:
                 last = bot.ask_in(conversation, line, top_k=top_k, search_filter=limits)
                 print_looked_up(last)
@@ -526,6 +529,9 @@ def _chat_json(
     top_k: int | None,
 ) -> Answer | None:
     """One JSON line for one input line of `chat --json`; returns the last answer."""
+    if command is None and (reply := reply_to(line)) is not None:
+        typer.echo(json_line({"question": line, "reply": reply}))
+        return last
     if command is None:
         answer = bot.ask_in(conversation, line, top_k=top_k)
         typer.echo(json_line(answer.to_json()))

@@ -213,6 +213,17 @@ def test_chat_json_carries_the_conversation_one_object_per_line(seed_env) -> Non
     assert result.stderr.count("newsbot: error:") == 1
 
 
+def test_chat_answers_small_talk_in_kind_and_questions_as_questions(seed_env) -> None:
+    result = runner.invoke(app, ["chat"], input="hi!\nthanks\nhi, who is Ryan Ding?\n")
+    assert result.exit_code == 0, result.stderr
+    assert "? hi!\nHello! Ask me a question about the news" in result.stdout
+    assert "? thanks\nYou're welcome." in result.stdout
+    assert "Ryan Ding, president" in result.stdout  # the greeting before a question is no talk
+    assert result.stdout.count("does not say") == 0
+    json_result = runner.invoke(app, ["chat", "--json"], input="hello\n")
+    assert json.loads(json_result.stdout)["reply"].startswith("Hello!")
+
+
 def test_chat_words_alone_on_a_line_are_commands(seed_env) -> None:
     result = runner.invoke(app, ["chat"], input="/\nclear\nquit\nnever asked\n")
     assert result.exit_code == 0, result.stderr

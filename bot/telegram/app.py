@@ -44,6 +44,7 @@ from bot.config import Settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError, NewsbotError, QuestionError
 from bot.filters import SearchFilter, parse_filter_command
+from bot.smalltalk import reply_to
 from bot.telegram.conversations import FILE_NAME as CONVERSATIONS_FILE
 from bot.telegram.conversations import ConversationStore, conversation_thread
 from bot.telegram.deadline import (
@@ -275,6 +276,10 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
         return
     if problem := question_problem(question, state.settings.max_question_chars):
         await message.reply_text(problem)
+        return
+    example = state.examples[1][0] if state.examples and state.examples[1] else None
+    if (reply := reply_to(question, example)) is not None:  # "hi", "thanks!"
+        await message.reply_text(html.escape(reply))
         return
     conversations = state.conversations
     thread = conversation_thread(message, conversations)

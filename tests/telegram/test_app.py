@@ -174,7 +174,7 @@ def test_private_question_gets_a_cited_answer_and_the_sources_button_expands_it(
     asyncio.run(scenario())
 
 
-def test_abstention_and_an_overlong_question(seed_settings, seed_bot) -> None:
+def test_abstention_an_overlong_question_and_a_greeting(seed_settings, seed_bot) -> None:
     off_topic = "Who won the 1998 football world cup?"
     assert seed_bot.ask(off_topic).abstained
 
@@ -182,9 +182,11 @@ def test_abstention_and_an_overlong_question(seed_settings, seed_bot) -> None:
         async with running_bot(seed_settings, seed_bot) as (server, _):
             server.message(42, off_topic)
             server.message(42, "why " * 200)
-            return await server.wait_sent(42, 2)
+            server.message(42, "hello!")
+            return await server.wait_sent(42, 3)
 
-    abstention, too_long = asyncio.run(scenario())
+    abstention, too_long, hello = asyncio.run(scenario())
+    assert hello["text"].startswith("Hello! Ask me a question about the news")  # not a search
     assert abstention["text"].startswith("The corpus does not say.")
     assert "closest passages" in abstention["text"] and "[1]" in abstention["text"]
     assert "reply_markup" in abstention  # the closest passages can be expanded too
