@@ -37,7 +37,8 @@ _LOWER_CASE_TOO = frozenset({"NZ", "PM", "UK", "EU", "USA", "CEO", "govt", "gov"
 # lower case only those that are no English abbreviation ("e.g." stays).
 _DOTTED = re.compile(r"(?<![\w.])((?:[A-Za-z]\.){2,4})(?!\w)")
 _DOTTED_LOWER_CASE = frozenset({"u.s.", "u.k.", "u.n.", "e.u.", "n.z.", "u.s.a."})
-# Question words as people type them in a hurry, without the apostrophe or the spelling.
+# Question words as people type them in a hurry: without the apostrophe, or a letter off
+# (too short for the corpus's own typo correction, and no corpus word to correct them to).
 _TYPED_SHORT = {
     "whos": "who is",
     "whats": "what is",
@@ -48,6 +49,16 @@ _TYPED_SHORT = {
     "wot": "what",
     "wut": "what",
     "wen": "when",
+    "waht": "what",
+    "whta": "what",
+    "wht": "what",
+    "wich": "which",
+    "whcih": "which",
+    "whihc": "which",
+    "wehn": "when",
+    "wher": "where",
+    "whre": "where",
+    "wehre": "where",
 }
 _TYPED_SHORT_WORD = re.compile(r"\b(" + "|".join(_TYPED_SHORT) + r")\b", re.IGNORECASE)
 _WORD = re.compile(r"[A-Za-z][\w'’-]*")

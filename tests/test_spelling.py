@@ -53,6 +53,7 @@ def test_question_words_typed_short_are_written_out() -> None:
     assert read_as("whos jacinda ardern", known()) == "who is jacinda ardern?"
     assert read_as("Whats the NCSC", known()) == "What is the NCSC?"
     assert read_as("wat did huawei deny", known()) == "what did huawei deny?"
+    assert read_as("wich countries banned Huawei", known()) == "which countries banned Huawei?"
     assert read_as("Was Huawei fined? What was it for", known()) == (
         "Was Huawei fined? What was it for?"
     )
