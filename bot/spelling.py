@@ -2,8 +2,9 @@
 
 Habits that cost answers: short forms ("NZ PM" for "New Zealand Prime Minister", "U.K." for
 "UK"), question words typed short ("whos", "wat"), a name a letter off ("jacinda arden"), and a
-missing question mark (the reader was trained on questions that end with one). `read_as` returns the question with those fixed, for retrieval, the
-reader and the name checks; what the user typed is still what the answer says was asked.
+missing question mark (the reader was trained on questions that end with one). `read_as`
+returns the question with those fixed, for retrieval, the reader and the name checks; what the
+user typed is still what the answer says was asked.
 """
 
 from __future__ import annotations

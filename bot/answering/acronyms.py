@@ -1,10 +1,10 @@
 """Questions about what an abbreviation stands for, and the sentences that spell one out.
 
-"What does NCSC stand for?" (or "What is the NCSC?") is answered by the sentence that introduces the abbreviation,
-"The UK National Cyber Security Centre (NCSC) has concluded...", which a reader trained on
-SQuAD often misses ("The NCSC's latest conclusion stands in contrast..." shares the word
-"stand"). A sentence spells out an abbreviation when it puts it in brackets right after words
-whose initials make it up.
+"What does NCSC stand for?" (or "What is the NCSC?") is answered by the sentence that
+introduces the abbreviation, "The UK National Cyber Security Centre (NCSC) has concluded...",
+which a reader trained on SQuAD often misses ("The NCSC's latest conclusion stands in
+contrast..." shares the word "stand"). A sentence spells out an abbreviation when it puts it
+in brackets right after words whose initials make it up.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ _ASKS_EXPANSION = re.compile(
 # "What is the NCSC?", "who's WINEP": the sentence that spells it out says what it is (on SQuAD
 # train, 18 of 18 such questions whose paragraph spells the abbreviation out).
 _ASKS_WHAT_IT_IS = re.compile(
-    r"^\W*(?:what|who)(?:\s+is|\s+was|\s+are|'s|’s)\s+(?:the\s+)?(?P<it>[A-Za-z][A-Za-z.&]{1,9})\W*$",
+    r"^\W*(?:what|who)(?:\s+is|\s+was|\s+are|'s|’s)\s+(?:the\s+)?"
+    r"(?P<it>[A-Za-z][A-Za-z.&]{1,9})\W*$",
     re.IGNORECASE,
 )
 _CANDIDATE = re.compile(r"\b([A-Za-z][A-Za-z.&]{1,9})\b")
