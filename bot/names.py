@@ -43,7 +43,8 @@ def unknown_names(
             c.isupper() for c in (word[1:] if starts_sentence else word)
         )
         # "ABS-CBN" is known when the corpus has it whole, "Chinese-built" when it has a part.
-        stems = terms(word) + [stem for part in word.split("-") for stem in terms(part)]
+        parts = [stem for part in word.split("-") for stem in terms(part)]
+        stems = list(dict.fromkeys(terms(word) + parts))  # each looked up once
         if not name_like or len(word) < 2 or not stems:
             runs.append([])
             continue

@@ -37,7 +37,7 @@ import squadlib
 
 from bot import evaluation
 from bot.answering import Answer, checks, prior
-from bot.answering.reader import MODELS_DIR, Reader, ReaderCard
+from bot.answering.reader import MODELS_DIR, Reader
 from bot.config import Settings, load_settings
 from bot.engine import Newsbot
 from bot.indexing import build_index
@@ -61,10 +61,6 @@ def settings_for(corpus: str) -> Settings:
     if not squadlib.index_usable(settings):
         build_index(settings)
     return settings
-
-
-def reader_from(directory: Path) -> Reader:
-    return Reader(ReaderCard.load(directory / "reader.json"), directory)
 
 
 def measure(bot: Newsbot, items: list[evaluation.QAItem]) -> dict:
@@ -191,9 +187,9 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = {corpus: settings_for(corpus) for corpus in CORPORA}
-    readers = {"reader": reader_from(args.reader)}
+    readers = {"reader": Reader.from_directory(args.reader)}
     if args.baseline_reader:
-        readers["baseline reader"] = reader_from(args.baseline_reader)
+        readers["baseline reader"] = Reader.from_directory(args.baseline_reader)
     results: dict = {
         "readers": {
             k: str(v)

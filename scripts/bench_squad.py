@@ -116,9 +116,9 @@ def main() -> None:
     embedder = PrecomputedEmbedder(SentenceTransformerEmbedder(), [i.question for i in items])
     reader = None
     if args.reader:
-        from bot.answering.reader import Reader, ReaderCard
+        from bot.answering.reader import Reader
 
-        reader = Reader(ReaderCard.load(args.reader / "reader.json"), args.reader)
+        reader = Reader.from_directory(args.reader)
     bot = Newsbot(settings.replace(min_confidence=0.0), embedder=embedder, reader=reader)
     # The engine looks a question up as it reads it (bot/spelling.py: "?" added, short forms).
     embedder.precompute([read_as_in(i.question, bot._store.term_counts) for i in items])

@@ -46,7 +46,6 @@ from bot.answering.reader import (
     CARD_FILE,
     MODELS_DIR,
     Reader,
-    ReaderCard,
     confidence_features,
 )
 from bot.config import load_settings
@@ -327,7 +326,7 @@ def main() -> None:
     if args.index_only:
         return
     retriever = Newsbot(settings, embedder=embedder)._retriever
-    reader = Reader(ReaderCard.load(args.reader / CARD_FILE), args.reader)
+    reader = Reader.from_directory(args.reader)
     n = args.answerable
     fit_items = pick(
         items_for(indexed[:FIT_ARTICLES], keep, absent_fit),

@@ -655,10 +655,9 @@ def main() -> None:
     model = ReaderModel(packaged_model_path())
     shipped_dev = None
     if args.init_from:
-        from bot.answering.reader import Reader, ReaderCard
+        from bot.answering.reader import Reader
 
-        card = ReaderCard.load(args.init_from.parent / "reader.json")
-        shipped = Reader(card, args.init_from.parent)
+        shipped = Reader.from_directory(args.init_from.parent)
         shipped_dev = {
             **evaluate(shipped.logits, own_form_dev),
             **mismatch_separation(shipped.logits, mismatches),

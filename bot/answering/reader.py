@@ -186,8 +186,13 @@ class Reader:
         """The calibrated probability that each candidate answers the question."""
         return self.probabilities(self.logits(question, candidates))
 
+    @classmethod
+    def from_directory(cls, directory: Path) -> Reader:
+        """The reader whose card (reader.json) and files are in `directory`."""
+        return cls(ReaderCard.load(directory / CARD_FILE), directory)
+
 
 @cache
 def packaged_reader() -> Reader:
     """The reader shipped in `bot/models/`, loaded and verified once per process."""
-    return Reader(ReaderCard.load(MODELS_DIR / CARD_FILE), MODELS_DIR)
+    return Reader.from_directory(MODELS_DIR)
