@@ -10,6 +10,7 @@ from typing import Any
 
 from bot import stores
 from bot.answering import Answer, answer_question
+from bot.answering.overview import OVERVIEW_CANDIDATES, asked_overview
 from bot.answering.reader import Reader, packaged_reader
 from bot.citations import checked_citations
 from bot.config import Settings
@@ -169,17 +170,22 @@ class Newsbot:
         self.reload_if_rebuilt()
         current = self._store  # one snapshot for the whole question
         looked_up = read_as_in(question, current.term_counts)
+        overview = asked_overview(looked_up)
+        if overview is not None:  # looked up by its topic: "tell me about" matches nothing
+            looked_up = overview.topic
         query = Query.analyse(question, self.embedder.encode([looked_up])[0], looked_up)
         mode = retriever or self.settings.retriever
         candidates = max(self.settings.candidates, top_k or 0)
+        fetched = max(candidates, OVERVIEW_CANDIDATES) if overview else candidates
         answer = answer_question(
-            prefer_previous(current.retriever_for(query, mode, candidates, search_filter), prefer),
+            prefer_previous(current.retriever_for(query, mode, fetched, search_filter), prefer),
             self.reader,
             query,
             mode=mode,
             top_k=top_k or self.settings.top_k,
             candidates=candidates,
             min_confidence=self.settings.min_confidence,
+            overview=overview,
         )
         return checked_citations(answer)
 

@@ -9,7 +9,9 @@ Question sets, each asked of the index it is about:
   - seed gold (tests/data/seed_gold.jsonl) over the bundled article alone, and over the bundled
     article beside the 36 Wikinews articles of tests/data/crowded/corpus ("crowded");
   - seed dev (tests/data/seed_dev.jsonl) over the bundled article;
-  - crowded dev and crowded test (tests/data/crowded_{dev,test}.jsonl) over the crowded corpus.
+  - crowded dev and crowded test (tests/data/crowded_{dev,test}.jsonl) over the crowded corpus;
+  - overview dev and test (tests/data/overview_{dev,test}.jsonl): "tell me about X", "what's
+    the latest on X", over the crowded corpus.
 Dev sets are for choosing things; test sets (seed gold, crowded test) only report.
 
 Per set: answer right (of the answerable), unanswerable withheld, false abstentions (of the
@@ -51,6 +53,8 @@ SETS = (  # (name, file, corpus, split)
     ("seed dev", "seed_dev.jsonl", "bundled", "dev"),
     ("crowded dev", "crowded_dev.jsonl", "crowded", "dev"),
     ("crowded test", "crowded_test.jsonl", "crowded", "test"),
+    ("overview dev", "overview_dev.jsonl", "crowded", "dev"),
+    ("overview test", "overview_test.jsonl", "crowded", "test"),
 )
 CONFIDENT = 0.5
 

@@ -35,6 +35,16 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.answering.cite import Citation, citations, passage_order, span_text
+from bot.answering.overview import (
+    OVERVIEW_CANDIDATES,
+    OVERVIEW_PRECISION,
+    Overview,
+    chosen,
+    lead_hit,
+    lead_sentence,
+    stories,
+    topic_terms,
+)
 from bot.answering.prior import candidate_features, prior_scores
 from bot.answering.question import analyse_question
 from bot.answering.reader import Reader
@@ -47,7 +57,7 @@ from bot.answering.reading import (
 )
 from bot.answering.short import short_answer
 from bot.query import Query
-from bot.retrieval import Retriever
+from bot.retrieval import Hit, Retriever
 
 # A question naming something no indexed text contains is answered only when the answer is
 # more likely right than not: that name is evidence the corpus is about something else, but
@@ -88,12 +98,20 @@ def answer_question(
     top_k: int,
     candidates: int,
     min_confidence: float,
+    overview: Overview | None = None,
 ) -> Answer:
-    """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain."""
-    hits = retriever.search(query, mode, candidates)
+    """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain.
+    An `overview` question is answered by the lead of the article most about its topic, when
+    a retrieved article is about it (overview.py)."""
+    hits = retriever.search(query, mode, max(candidates, OVERVIEW_CANDIDATES if overview else 0))
     if not hits:
         return Answer(query.text, None, True, 0.0, [], abstain_reason="no passage matches")
     asked = analyse_question(retriever, query)
+    if overview is not None and not asked.unknown_names:
+        found = overview_answer(retriever, query, hits, overview, top_k)
+        if found is not None:
+            return found
+    hits = hits[:candidates]
     pairs = candidate_features(retriever, asked, hits)
     prior = prior_scores(pairs)
     reading = read_shortlist(retriever, reader, query, pairs, prior)
@@ -130,6 +148,27 @@ def answer_question(
         abstain_reason=reason,
         caveats=[] if abstained else best_caveats,
         answer_span=None if text is None else short_answer(text, asked.expected, query.terms),
+    )
+
+
+def overview_answer(
+    retriever: Retriever, query: Query, hits: list[Hit], overview: Overview, top_k: int
+) -> Answer | None:
+    """The lead of the retrieved article most about the overview's topic (the newest, when
+    the latest is asked for), the other articles about it cited after it; None when no
+    retrieved article is about the topic."""
+    about = chosen(stories(retriever, hits, topic_terms(overview.topic)), overview.latest)
+    if not about:
+        return None
+    lead = lead_sentence(retriever, about[0])[0]
+    leads = [lead_hit(retriever, story, hits) for story in about]
+    cited = citations(retriever, leads + hits, top_k, (lead, lead))
+    return Answer(
+        question=query.text,
+        answer=span_text(retriever, (lead, lead)),
+        abstained=False,
+        confidence=round(OVERVIEW_PRECISION * about[0].about, 4),
+        citations=cited,
     )
 
 

@@ -1,0 +1,179 @@
+"""Overview questions: "tell me about X", "what's the latest on X", "news about X".
+
+Someone asking a news bot for an overview wants the story, not one fact from it. The answer is
+the lead of the article most about X (the newest such article when they ask for the latest),
+and the other articles about X are cited beside it, with their dates, so the reader sees which
+stories the corpus holds. An article is about X when X's words, weighted by how rare they are
+(IDF), are in its title and lead: ABOUT_MIN of their weight at least. When no retrieved
+article is, the question is answered like any other (a factoid reader's pick, or "the corpus
+does not say").
+
+The lead is the article's first sentence (its second, when the first is a standfirst with no
+full stop). The Milvus store fetches only the question's passages, so there it is the first
+sentence of the article's earliest retrieved passage.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from bot.lexical import terms
+from bot.retrieval import Hit, Retriever
+
+# The share of the topic's IDF weight an article's title and lead must hold to be about it.
+# Chosen on tests/data/overview_dev.jsonl (scripts/bench_crowded.py reports dev and test).
+ABOUT_MIN = 0.6
+# An overview weighs this many retrieved passages (the reader reads far fewer for a factoid
+# question): the newest article about a topic may rank low among its passages.
+OVERVIEW_CANDIDATES = 60
+COMPOUND_MIN = 5
+LEAD_SENTENCES = 3  # the lead that "about" reads: the article's first sentences
+# How sure an overview is: the share of the topic's weight in the chosen article's title and
+# lead, times the share of overviews right on the dev set at ABOUT_MIN (11 of 12, rounded down).
+OVERVIEW_PRECISION = 0.9
+
+_POLITE = r"(?:(?:please|pls|ok|okay|so|and|hey|hi|hello)[,!]?\s+)*"
+_ASKS = (
+    r"(?:can|could|would) you (?:please )?(?:tell|brief|update|fill) (?:me|us) (?:in )?"
+    r"(?:more )?(?:on|about|of|regarding|with)",
+    r"(?:tell|brief|update|fill) (?:me|us) (?:in )?(?:more )?(?:on|about|of|regarding|with)",
+    r"(?:give me |show me |i want |i['’]d like )?(?:an? |the |some |any )?(?:latest |recent |new )?"
+    r"(?:overview|summary|rundown|run-down|recap|briefing|update|updates|news|headlines"
+    r"|background|developments)(?: on| of| about| regarding| for| from| in| with| re)",
+    r"(?:summari[sz]e|recap|sum up)",
+    r"what(?:['’]?s| is| are)? (?:the )?(?:most recent|latest|newest|news|new|happening|going on|up)"
+    r"(?: news| updates?| developments?| stories)?(?: on| about| with| in| regarding| for| from| at)",
+    r"what do (?:you|we) know (?:about|of|on)",
+    r"what(?:['’]?s| is) (?:the )?story (?:with|on|about|behind)",
+)
+_OVERVIEW = re.compile(
+    rf"^{_POLITE}(?P<asks>{'|'.join(_ASKS)})\s+(?P<topic>.+?)\s*[?.!]*$", re.IGNORECASE
+)
+_LATEST = re.compile(
+    r"\b(latest|newest|recent|recently|new|update|updates|going on|happening|up|now|current)\b",
+    re.IGNORECASE,
+)
+# Words of a topic that say "the story" rather than what it is about.
+_FILLER = frozenset(
+    terms(
+        "story stories news latest update updates situation saga affair stuff thing things "
+        "developments happenings whole everything anything"
+    )
+)
+_ENDS_SENTENCE = re.compile(r"""[.!?]["'”’)]*\s*$""")
+
+
+@dataclass(frozen=True)
+class Overview:
+    """An overview question: what it is about, and whether it asks for the latest."""
+
+    topic: str  # as the user wrote it: "the soleimani strike"
+    latest: bool
+
+
+def asked_overview(text: str) -> Overview | None:
+    """The overview the question asks for, or None for any other question."""
+    found = _OVERVIEW.match(" ".join(text.split()))
+    if found is None:
+        return None
+    topic = found.group("topic")
+    if not topic_terms(topic):
+        return None
+    return Overview(topic, bool(_LATEST.search(found.group("asks"))))
+
+
+def topic_terms(topic: str) -> list[str]:
+    """The topic's stemmed content words, without words like "story" or "news"."""
+    return [t for t in dict.fromkeys(terms(topic)) if t not in _FILLER]
+
+
+@dataclass(frozen=True)
+class Story:
+    """One retrieved article, as an overview weighs it."""
+
+    doc: int
+    about: float  # share of the topic's IDF weight in its title and lead
+    rank: int  # position of its best passage among the hits
+    published: str
+    lead_chunk: int
+
+
+def stories(retriever: Retriever, hits: list[Hit], topic: list[str]) -> list[Story]:
+    """The articles of the hits, each with how much it is about the topic."""
+    data = retriever.data
+    weights = {t: retriever.idf(t) for t in topic}
+    total = sum(weights.values())
+    found: dict[int, Story] = {}
+    for rank, hit in enumerate(hits):
+        doc = int(data.chunks["doc"][hit.chunk])
+        if doc in found or total <= 0:
+            continue
+        lead_chunk = _lead_chunk(retriever, doc)
+        first = int(data.chunks["first"][lead_chunk])
+        read = set(terms(data.documents[doc].title))
+        for sentence in range(first, first + LEAD_SENTENCES):
+            if sentence < len(data.sentences["doc"]) and data.sentences["doc"][sentence] == doc:
+                read |= retriever.sentence_terms(sentence)
+        about = sum(w for t, w in weights.items() if _read_in(t, read)) / total
+        found[doc] = Story(doc, about, rank, data.documents[doc].published, lead_chunk)
+    return list(found.values())
+
+
+def _read_in(term: str, read: set[str]) -> bool:
+    """Whether the term is among the words read, alone or ending a compound ("strike" in
+    "airstrike"; only stems of COMPOUND_MIN letters or more, so "rain" is not in "train")."""
+    if term in read:
+        return True
+    tail = term.removesuffix("e")  # stems keep or drop a final e: strike, airstrik
+    return len(tail) >= COMPOUND_MIN and any(
+        w.endswith(tail) for w in read if len(w) > len(tail) + 2
+    )
+
+
+def _lead_chunk(retriever: Retriever, doc: int) -> int:
+    """The article's first passage that the retriever holds (its lead, in a FAISS index)."""
+    chunks = retriever.data.chunks
+    own = np.flatnonzero(chunks["doc"] == doc)
+    return int(own[np.argmin(chunks["start"][own])])
+
+
+def chosen(found: list[Story], latest: bool) -> list[Story]:
+    """The stories about the topic, the one to answer with first: the most about it (the
+    newest of those when the latest is asked for), then by retrieval rank."""
+    about = [s for s in found if s.about >= ABOUT_MIN]
+    if latest:
+        return sorted(about, key=lambda s: (s.published, s.about, -s.rank), reverse=True)
+    return sorted(about, key=lambda s: (-s.about, s.rank))
+
+
+def lead_sentence(retriever: Retriever, story: Story) -> tuple[int, int]:
+    """The lead as (sentence, the passage holding it): the article's first sentence, or the
+    second when the first is a standfirst with no full stop ("Huawei faces pressure over
+    claims...") and the second is at hand."""
+    data = retriever.data
+    first = int(data.chunks["first"][story.lead_chunk])
+    second = first + 1
+    if (
+        _ENDS_SENTENCE.search(data.sentence_text(first))
+        or second >= len(data.sentences["doc"])
+        or data.sentences["doc"][second] != story.doc
+    ):
+        return first, story.lead_chunk
+    chunks = data.chunks
+    holding = np.flatnonzero(
+        (chunks["doc"] == story.doc) & (chunks["first"] <= second) & (second < chunks["last"])
+    )
+    return (second, int(holding[0])) if len(holding) else (first, story.lead_chunk)
+
+
+def lead_hit(retriever: Retriever, story: Story, hits: list[Hit]) -> Hit:
+    """The hit for the story's lead passage; one with the scores of the story's best passage
+    when the lead was not retrieved."""
+    chunk = lead_sentence(retriever, story)[1]
+    for hit in hits:
+        if hit.chunk == chunk:
+            return hit
+    return replace(hits[story.rank], chunk=chunk)

@@ -1,0 +1,97 @@
+"""bot/answering/overview.py: "tell me about X" and "what's the latest on X" get the lead of
+the article about X, on real indexes of real news."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.answering.overview import asked_overview
+from bot.config import load_settings
+from bot.engine import Newsbot
+from bot.indexing import build_index
+from tests.conftest import CROWDED_CORPUS
+
+
+@pytest.mark.parametrize(
+    ("question", "topic", "latest"),
+    [
+        ("tell me about the soleimani strike", "the soleimani strike", False),
+        ("Can you tell me more about Carrie Lam?", "Carrie Lam", False),
+        ("what's the latest on hong kong?", "hong kong", True),
+        ("whats new with boris johnson", "boris johnson", True),
+        ("What's the most recent news on the coronavirus", "the coronavirus", True),
+        ("any updates on the cuba flight ban?", "the cuba flight ban", True),
+        ("news about facebook", "facebook", False),
+        ("give me an overview of the prorogation", "the prorogation", False),
+        ("summarize the hirtenberger deal", "the hirtenberger deal", False),
+        ("what do you know about mahan air", "mahan air", False),
+        ("ok, brief me on the trump impeachment", "the trump impeachment", False),
+    ],
+)
+def test_overview_questions_are_recognised(question: str, topic: str, latest: bool) -> None:
+    asked = asked_overview(question)
+    assert asked is not None and (asked.topic, asked.latest) == (topic, latest)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened to Spark's application to use Huawei equipment?",  # a fact, not a story
+        "Who is Ryan Ding?",
+        "what news outlet broke the story?",
+        "tell me about the story",  # no topic: only "story"
+        "what's the latest?",
+        "Is there news?",
+    ],
+)
+def test_other_questions_are_not_overviews(question: str) -> None:
+    assert asked_overview(question) is None
+
+
+@pytest.fixture(scope="module")
+def late_2019(tmp_path_factory: pytest.TempPathFactory, embedder) -> Newsbot:
+    """Ten real Wikinews articles from October to December 2019, three on Hong Kong."""
+    root = tmp_path_factory.mktemp("late-2019")
+    (root / "corpus").mkdir()
+    for path in CROWDED_CORPUS.glob("2019-1*.md"):
+        shutil.copy(path, root / "corpus" / path.name)
+    settings = load_settings(corpus_dir=root / "corpus", index_dir=root / "index")
+    build_index(settings, embedder=embedder)
+    return Newsbot(settings, embedder=embedder)
+
+
+def test_the_latest_on_a_topic_is_the_lead_of_its_newest_article(late_2019) -> None:
+    answer = late_2019.ask("what's the latest on hong kong?")
+    assert not answer.abstained
+    assert answer.answer.startswith("On Sunday, Hong Kongers turned out more than 2.9 million")
+    lead = answer.citations[0]
+    assert lead.published == "2019-11-27" and lead.text[slice(*lead.highlight)] == answer.answer
+    # The other Hong Kong stories are cited after it, so the reader sees what else ran.
+    others = [c for c in answer.citations[1:] if "Hong Kong" in c.title]
+    assert others and all(c.published < lead.published for c in others)
+
+
+def test_an_overview_answers_with_the_article_most_about_the_topic(late_2019) -> None:
+    answer = late_2019.ask("tell me about the canadian election")
+    assert answer.answer.startswith("On Monday, Canada held a general election"), answer.answer
+    assert answer.citations[0].published == "2019-10-23"
+    lam = late_2019.ask("Tell me about Carrie Lam")
+    assert "Carrie Lam delivered her annual policy speech" in lam.answer
+
+
+def test_an_overview_of_a_story_the_corpus_lacks_is_withheld(late_2019) -> None:
+    for question in ("give me an overview of the gaza ceasefire", "any news on the tesla recall?"):
+        assert late_2019.ask(question).abstained, question
+
+
+def test_a_standfirst_is_passed_over_and_a_detail_asked_about_still_gets_the_fact(
+    seed_bot,
+) -> None:
+    # The bundled article opens with a standfirst with no full stop; its lead follows it.
+    answer = seed_bot.ask("what's the latest on huawei?")
+    assert answer.answer.startswith("The UK National Cyber Security Centre (NCSC) has concluded")
+    # "Tell me about" a detail no title or lead holds is answered as a question about it.
+    plans = seed_bot.ask("tell me about huawei's investment plans")
+    assert not plans.abstained and "$2 billion" in plans.answer
