@@ -12,6 +12,7 @@ EXPECTED = {
     "Which countries banned Huawei from their 5G networks?": "New Zealand and Australia",
     "What law worries US agencies?": "National Intelligence Law",
     "Who is the prime minister of New Zealand?": "Jacinda Ardern",
+    "What is the latest on Huawei?": "has concluded that it is possible to limit the alleged risk",
 }
 _QUOTED_QUESTION = re.compile(r"""["']([A-Z][^"'\n]*?\?)(?:\\n)?["']|\\n([A-Z][^"'\n]*?\?)""")
 

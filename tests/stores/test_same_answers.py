@@ -91,6 +91,15 @@ def test_a_sentence_and_its_continuation_answer_together(any_bot) -> None:
     )
 
 
+def test_an_overview_is_the_articles_lead_with_exact_offsets(any_bot) -> None:
+    answer = any_bot.ask("what's the latest on huawei?")
+    assert answer.answer.startswith("The UK National Cyber Security Centre (NCSC) has concluded")
+    first = answer.citations[0]
+    text = Path(first.path).read_text(encoding="utf-8")
+    assert text[first.start : first.end] == first.text
+    assert first.text[first.highlight[0] : first.highlight[1]] == answer.answer
+
+
 def test_the_gold_set_gets_the_same_answers_from_both_stores(seed_bot, milvus_seed_bot) -> None:
     # Every other gold question, to keep the suite short; the whole gold, dev and users sets
     # are compared by scripts/bench_scale.py --store milvus.
