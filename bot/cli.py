@@ -481,7 +481,10 @@ def chat(
                 for name, meaning in CHAT_COMMANDS.items():
                     typer.echo(f"{name:<9} {meaning}")
                 typer.echo("          e.g. /filter since 2019-01-01 source Reuters")
-                typer.echo("Anything else is a question. Ctrl-C cancels the line.")
+                typer.echo(
+                    'Anything else is a question; "tell me more" goes on with the answer\'s '
+                    "article. Ctrl-C cancels the line."
+                )
             elif command == "/new":
                 conversation.reset()
                 typer.echo("New conversation: the next question starts afresh.")

@@ -13,7 +13,10 @@ and if it points back builds the standalone question that is looked up:
   read as the thing the previous question was about ("is it binding?" after a question on a
   parliament's vote: the vote);
 - "and Germany?", "what about ZTE?", "and in Australia?" swap the new name into the previous
-  question in place of the name of the same kind, or add it;
+  question in place of the name of the same kind, or add it; after an overview ("what's the
+  latest on Hong Kong?"), the new name is the new topic;
+- "tell me more", "go on", "what else?" ask for the sentences after the previous answer in its
+  article (`bot/answering/more.py`), not for a new search;
 
 and the previous answer's document and passage are preferred in retrieval (a score bonus, not
 a restriction). A question that points nowhere back is looked up exactly as typed, with no
@@ -30,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from bot.answering import Answer
+from bot.answering.more import asks_for_more
+from bot.answering.overview import asked_overview
 from bot.lexical import STOPWORDS, terms
 from bot.names import place_words
 
@@ -146,6 +151,8 @@ class Turn:
     doc_id: str | None = None  # the answer's document
     paragraph: int | None = None  # ... and paragraph
     at: float = 0.0  # when it was asked (time.time())
+    end: int | None = None  # where the answer ends in its document (for "tell me more")
+    confidence: float = 0.0  # the answer's
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -173,7 +180,7 @@ class Resolution:
     """What to look up for a typed question, and why."""
 
     looked_up: str
-    kind: str  # "first", "standalone", "pronoun", "ellipsis" or "and-x"
+    kind: str  # "first", "standalone", "pronoun", "ellipsis", "and-x" or "more"
     prefer: Preference | None = None
     # Another reading, asked when this one finds no answer: "it" as the thing the last
     # question was about rather than a name in it ("What did the Iraqi parliament vote on?"
@@ -229,7 +236,7 @@ def in_conversation(answer: Answer, typed: str, resolution: Resolution) -> Conve
     """`answer` as given to `typed` in a conversation."""
     values = {f.name: getattr(answer, f.name) for f in fields(Answer)}
     values["question"] = typed
-    differs = resolution.looked_up != typed
+    differs = resolution.looked_up != typed and resolution.kind != "more"
     return ConversationAnswer(**values, looked_up=resolution.looked_up if differs else None)
 
 
@@ -242,12 +249,16 @@ def turn_of(resolution: Resolution, answer: Answer, at: float) -> Turn:
         doc_id=cited.doc_id if cited else None,
         paragraph=cited.paragraph if cited else None,
         at=at,
+        end=cited.start + cited.highlight[1] if cited and cited.highlight else None,
+        confidence=answer.confidence,
     )
 
 
 def resolve(last: Turn | None, typed: str) -> Resolution:
     """The standalone question for `typed` after `last` (None: the conversation's first)."""
     typed = " ".join(typed.split())
+    if asks_for_more(typed):  # "tell me more": the previous answer's story goes on
+        return Resolution(last.question if last else typed, "more")
     if last is None:
         return Resolution(typed, "first")
     prefer = Preference(last.doc_id, last.paragraph) if last.doc_id else None
@@ -255,6 +266,11 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
     if and_x:
         focus = next(g for g in and_x.groups() if g is not None).strip()
         if not _starts_question(focus) and len(focus.split()) <= 4:
+            overview = asked_overview(last.question)
+            if overview is not None:  # "what's the latest on X?" ... "and Y?": a new topic
+                at = last.question.rfind(overview.topic)
+                swapped = last.question[:at] + focus + last.question[at + len(overview.topic) :]
+                return Resolution(swapped, "and-x")
             return Resolution(_swap(last.question, focus), "and-x", prefer)
     body = _LEADING_AND.sub("", typed)
     tokens = _tokens(body)

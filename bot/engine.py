@@ -10,6 +10,7 @@ from typing import Any
 
 from bot import stores
 from bot.answering import Answer, answer_question
+from bot.answering.more import MORE_POOL, continuation, continuation_missing
 from bot.answering.overview import OVERVIEW_CANDIDATES, asked_overview
 from bot.answering.reader import Reader, packaged_reader
 from bot.citations import checked_citations
@@ -19,6 +20,7 @@ from bot.conversation import (
     ConversationAnswer,
     Preference,
     Resolution,
+    Turn,
     in_conversation,
     prefer_previous,
 )
@@ -204,6 +206,11 @@ class Newsbot:
         if len(typed) > self.settings.max_question_chars:
             validate_question(typed, self.settings.max_question_chars)  # says why
         resolution = conversation.resolve(typed)
+        if resolution.kind == "more":
+            more = self._more(conversation.last, typed, top_k, retriever, search_filter)
+            if not more.abstained:  # "no more" leaves the story where it was
+                conversation.remember(resolution, more)
+            return in_conversation(more, typed, resolution)
 
         def answer_reading(reading: Resolution) -> Answer:
             return self.ask(
@@ -224,6 +231,31 @@ class Newsbot:
                 resolution, answer = other, found
         conversation.remember(resolution, answer)
         return in_conversation(answer, typed, resolution)
+
+    def _more(
+        self,
+        last: Turn | None,
+        typed: str,
+        top_k: int | None,
+        retriever: str | None,
+        search_filter: SearchFilter | None,
+    ) -> Answer:
+        """The sentences after the previous answer (`last`) in its article."""
+        if last is None or last.doc_id is None or last.end is None:
+            return continuation_missing(typed)
+        self.reload_if_rebuilt()
+        query = Query.analyse(last.question, self.embedder.encode([last.question])[0])
+        # The previous question's passages, its answer's neighbourhood first: all a Milvus
+        # store fetches of the article (a FAISS index holds all of it anyway).
+        searcher = prefer_previous(
+            self._store.retriever_for(
+                query, retriever or self.settings.retriever, MORE_POOL, search_filter
+            ),
+            Preference(last.doc_id, last.paragraph),
+        )
+        return continuation(
+            searcher, typed, last.doc_id, last.end, last.confidence, top_k or self.settings.top_k
+        )
 
     def reload_if_rebuilt(self) -> bool:
         """Swap in a newer build if `newsbot index build` published one; True if it did."""

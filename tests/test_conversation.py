@@ -13,6 +13,8 @@ DING = Turn(
     "letter to the British lawmakers, stating that the company plans to invest $2 billion.",
     doc_id="ncsc-huawei-5g",
     paragraph=12,
+    end=2140,
+    confidence=0.87,
 )
 BANS = Turn(
     question="Which countries banned Huawei from 5G networks?",
@@ -111,6 +113,21 @@ def test_the_first_question_carries_nothing_and_a_follow_up_prefers_the_answers_
     assert resolve(None, "what did he promise?").kind == "first"
     prefer = resolve(DING, "what did he promise?").prefer
     assert prefer is not None and (prefer.doc_id, prefer.paragraph) == ("ncsc-huawei-5g", 12)
+
+
+def test_after_an_overview_and_x_asks_for_the_same_overview_of_x() -> None:
+    latest = Turn(question="what's the latest on hong kong?", answer="On Sunday...", doc_id="hk")
+    for typed in ("and the canadian election?", "what about Brexit?"):
+        resolution = resolve(latest, typed)
+        topic = typed.removeprefix("and ").removeprefix("what about ").rstrip("?")
+        assert resolution.looked_up == f"what's the latest on {topic}?"
+        assert resolution.kind == "and-x" and resolution.prefer is None  # a new topic
+
+
+def test_asking_for_more_keeps_the_question_and_needs_no_lookup() -> None:
+    resolution = resolve(DING, "tell me more")
+    assert (resolution.kind, resolution.looked_up) == ("more", DING.question)
+    assert resolve(None, "go on").kind == "more"
 
 
 def test_names_and_the_kind_of_name_a_question_asks_for() -> None:

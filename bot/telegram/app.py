@@ -168,12 +168,14 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         f"In groups, use /ask, mention @{username} or reply to one of my messages. "
         f"In any chat, type <code>@{username} your question</code> for inline answers.\n\n"
         "Every answer is a sentence copied from an article, with numbered citations; "
-        "the Sources button shows the full passages.\n\n"
+        "the Sources button shows the full passages. For a story rather than a fact, ask "
+        "<i>what's the latest on Hong Kong?</i> or <i>tell me about the election</i>: the "
+        "answer is the lead of the article, the other articles on it cited with their dates.\n\n"
         "<b>Follow-ups</b>\n"
         "Ask on as you would a person (<i>what did he promise?</i>, <i>and Germany?</i>, "
         "<i>by when?</i>): a follow-up is read with the question before it, and the answer "
-        "says what was looked up. In groups, reply to my answer to follow up. "
-        "/new starts afresh."
+        "says what was looked up. <i>Tell me more</i> goes on with the answer's article. "
+        "In groups, reply to my answer to follow up. /new starts afresh."
     )
 
 

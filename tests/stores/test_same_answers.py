@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.conversation import Conversation
 from bot.engine import Newsbot
 from bot.filters import SearchFilter
 from bot.query import Query
@@ -98,6 +99,13 @@ def test_an_overview_is_the_articles_lead_with_exact_offsets(any_bot) -> None:
     text = Path(first.path).read_text(encoding="utf-8")
     assert text[first.start : first.end] == first.text
     assert first.text[first.highlight[0] : first.highlight[1]] == answer.answer
+
+
+def test_more_goes_on_with_the_answers_article(any_bot) -> None:
+    conversation = Conversation()
+    any_bot.ask_in(conversation, "Who is Ryan Ding?")
+    more = any_bot.ask_in(conversation, "tell me more")
+    assert more.answer.startswith("The NCSC's latest conclusion stands in contrast")
 
 
 def test_the_gold_set_gets_the_same_answers_from_both_stores(seed_bot, milvus_seed_bot) -> None:
