@@ -17,6 +17,8 @@ and if it points back builds the standalone question that is looked up:
   latest on Hong Kong?"), the new name is the new topic;
 - "tell me more", "go on", "what else?" ask for the sentences after the previous answer in its
   article (`bot/answering/more.py`), not for a new search;
+- a short question with no name ("how much money?", "how many died?") is asked as typed, and
+  when that finds no answer, again with the previous question's words (its overview topic);
 
 and the previous answer's document and passage are preferred in retrieval (a score bonus, not
 a restriction). A question that points nowhere back is looked up exactly as typed, with no
@@ -50,6 +52,9 @@ DOCUMENT_BONUS = 0.08
 NEIGHBOUR_BONUS = 0.07
 NEIGHBOUR_PARAGRAPHS = 2  # paragraphs either side of the answer's that count as its neighbourhood
 _POOL = 100  # passages searched before the bonus reorders them
+# A question with no name and at most this many content words may be about the last story
+# ("who won?"): when it finds no answer alone, it is asked again with that story's words.
+ON_ITS_OWN_TERMS = 2
 
 
 def _set(words: str) -> frozenset[str]:
@@ -186,6 +191,7 @@ class Resolution:
     # question was about rather than a name in it ("What did the Iraqi parliament vote on?"
     # ... "is it binding?": not the parliament, the vote).
     alternative: str | None = None
+    alternative_prefer: Preference | None = None  # ... its preference, when this one has none
 
     @property
     def carried(self) -> bool:
@@ -198,7 +204,8 @@ class Resolution:
         alternative if there is one."""
         if self.alternative is None:
             return [self]
-        return [self, replace(self, looked_up=self.alternative, alternative=None)]
+        prefer = self.alternative_prefer or self.prefer
+        return [self, replace(self, looked_up=self.alternative, alternative=None, prefer=prefer)]
 
 
 @dataclass
@@ -283,6 +290,15 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
             return Resolution(typed, "standalone")
         return Resolution(_graft(last.question, body, tokens), "ellipsis", prefer)
     if not pointers:
+        if last.answer is not None and len(terms(body)) <= ON_ITS_OWN_TERMS and not names_in(body):
+            # "who won?", "how many died?" after a story: answered alone when the corpus can;
+            # when it cannot, asked again about what the last question was about.
+            return Resolution(
+                typed,
+                "standalone",
+                alternative=_with_gist(last.question, body),
+                alternative_prefer=prefer,
+            )
         return Resolution(typed, "standalone")
     replaced = _substitute(last, body, tokens, pointers)
     things = {
@@ -590,15 +606,23 @@ def _substitute(
     if unresolved or not used:
         # "who said so?", "what would the bill have allowed?": what the earlier question was
         # about goes along, in its own words.
-        have = {w.lower() for w, _, _ in _tokens(text)}
-        gist = [
-            w
-            for w, _, _ in _tokens(last.question)
-            if w.lower() not in STOPWORDS | _WH | _AUX and w.lower() not in have
-        ]
-        if gist:
-            stripped = text.rstrip(" ?!.")
-            text = f"{stripped} ({' '.join(gist)}){text[len(stripped) :]}"
+        return _with_gist(last.question, text)
+    return _capitalised(text)
+
+
+def _with_gist(previous: str, text: str) -> str:
+    """`text` with what the `previous` question was about added in brackets, in its own words:
+    "Who said so (Huawei invest over five years)?"; an overview's topic as asked."""
+    overview = asked_overview(previous)
+    have = {w.lower() for w, _, _ in _tokens(text)}
+    gist = [
+        w
+        for w, _, _ in _tokens(overview.topic if overview else previous)
+        if w.lower() not in STOPWORDS | _WH | _AUX and w.lower() not in have
+    ]
+    if gist:
+        stripped = text.rstrip(" ?!.")
+        text = f"{stripped} ({' '.join(gist)}){text[len(stripped) :]}"
     return _capitalised(text)
 
 

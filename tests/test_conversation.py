@@ -124,6 +124,19 @@ def test_after_an_overview_and_x_asks_for_the_same_overview_of_x() -> None:
         assert resolution.kind == "and-x" and resolution.prefer is None  # a new topic
 
 
+def test_a_short_nameless_question_is_asked_alone_then_about_the_last_story() -> None:
+    story = Turn(
+        question="tell me about the new zealand mosque shooting", answer="...", doc_id="nz"
+    )
+    alone, about_it = resolve(story, "how many died?").readings
+    assert (alone.looked_up, alone.prefer) == ("how many died?", None)  # a switch stays a switch
+    assert about_it.looked_up == "How many died (new zealand mosque shooting)?"
+    assert about_it.prefer is not None and about_it.prefer.doc_id == "nz"
+    # A question with a name of its own, or with more to say, is only asked alone.
+    assert len(resolve(story, "how many died in Wuhan?").readings) == 1
+    assert len(resolve(story, "how many people died in the attack?").readings) == 1
+
+
 def test_asking_for_more_keeps_the_question_and_needs_no_lookup() -> None:
     resolution = resolve(DING, "tell me more")
     assert (resolution.kind, resolution.looked_up) == ("more", DING.question)
@@ -162,6 +175,17 @@ def test_in_a_conversation_a_follow_up_is_answered_and_says_what_was_looked_up(s
     assert follow_up.to_json()["looked_up"] == "How much will Huawei invest?"
     conversation.reset()
     assert conversation.last is None
+
+
+def test_a_short_question_the_corpus_cannot_answer_alone_is_about_the_last_story(
+    seed_bot,
+) -> None:
+    assert seed_bot.ask("how much money?").abstained
+    conversation = Conversation()
+    seed_bot.ask_in(conversation, "Who is Ryan Ding?")
+    answer = seed_bot.ask_in(conversation, "how much money?")
+    assert answer.looked_up == "How much money (Ryan Ding)?"
+    assert not answer.abstained and "$2 billion" in answer.answer
 
 
 def test_a_topic_switch_is_answered_exactly_as_when_asked_alone(seed_bot) -> None:
