@@ -11,7 +11,7 @@ from typing import Any
 from bot import stores
 from bot.answering import Answer, answer_question
 from bot.answering.more import MORE_POOL, continuation, continuation_missing
-from bot.answering.overview import OVERVIEW_CANDIDATES, asked_overview
+from bot.answering.overview import OVERVIEW_CANDIDATES, asked_overview, search_filter_for
 from bot.answering.reader import Reader, packaged_reader
 from bot.citations import checked_citations
 from bot.config import Settings
@@ -174,7 +174,8 @@ class Newsbot:
         looked_up = read_as_in(question, current.term_counts)
         overview = asked_overview(looked_up)
         if overview is not None:  # looked up by its topic: "tell me about" matches nothing
-            looked_up = overview.topic
+            looked_up = overview.topic or looked_up
+            search_filter = search_filter_for(overview, search_filter, current.newest_day)
         query = Query.analyse(question, self.embedder.encode([looked_up])[0], looked_up)
         mode = retriever or self.settings.retriever
         candidates = max(self.settings.candidates, top_k or 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -32,6 +33,14 @@ class SearchFilter:
             return False
         return self.until is None or day <= self.until
 
+    def within(self, since: date, until: date | None) -> SearchFilter:
+        """This filter narrowed to publication dates in [since, until] as well."""
+        return SearchFilter(
+            since if self.since is None else max(self.since, since),
+            until if self.until is None else min(self.until, until or self.until),
+            self.source,
+        )
+
     def describe(self) -> str:
         """'since 2019-01-01, source Reuters', or '' when inactive."""
         parts = []
@@ -42,6 +51,17 @@ class SearchFilter:
         if self.source:
             parts.append(f"source {self.source}")
         return ", ".join(parts)
+
+
+def newest_day(published: Iterable[str]) -> date | None:
+    """The latest of these publication dates (ISO, "" when unknown); None when none is known."""
+    days = []
+    for text in published:
+        try:
+            days.append(date.fromisoformat(text[:10]))
+        except ValueError:
+            continue
+    return max(days, default=None)
 
 
 def search_filter(

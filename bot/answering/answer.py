@@ -105,7 +105,10 @@ def answer_question(
     a retrieved article is about it (overview.py)."""
     hits = retriever.search(query, mode, max(candidates, OVERVIEW_CANDIDATES if overview else 0))
     if not hits:
-        return Answer(query.text, None, True, 0.0, [], abstain_reason="no passage matches")
+        reason = "no passage matches"
+        if overview is not None and overview.since is not None:
+            reason = f"no article published from {overview.since} to {overview.until} matches"
+        return Answer(query.text, None, True, 0.0, [], abstain_reason=reason)
     asked = analyse_question(retriever, query)
     if overview is not None and not asked.unknown_names:
         found = overview_answer(retriever, query, hits, overview, top_k)

@@ -1,6 +1,8 @@
 """Overview questions: "tell me about X", "what's the latest on X", "news about X".
 
-Someone asking a news bot for an overview wants the story, not one fact from it. The answer is
+Someone asking a news bot for an overview wants the story, not one fact from it. A period
+with a year ("in October 2019") keeps the articles published then; "what's the latest news?"
+with no topic is the newest articles of the day of the newest one. The answer is
 the lead of the article most about X (the newest such article when they ask for the latest),
 and the other articles about X are cited beside it, with their dates, so the reader sees which
 stories the corpus holds. An article is about X when X's words, weighted by how rare they are
@@ -16,10 +18,14 @@ sentence of the article's earliest retrieved passage.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date
 
 import numpy as np
 
+from bot.answering.period import asked_period
+from bot.filters import SearchFilter
 from bot.lexical import terms
 from bot.retrieval import Hit, Retriever
 
@@ -46,6 +52,7 @@ _ASKS = (
     r"(?:overview|summary|rundown|run-down|recap|briefing|update|updates|news|headlines"
     r"|background|developments)(?: on| of| about| regarding| for| from| in| with| re)",
     r"(?:summari[sz]e|recap|sum up)",
+    r"(?:the )?(?:latest|newest)(?: on| about| from| in| with| regarding)",
     r"what(?:['’]?s| is| are)? (?:the )?(?:most recent|latest|newest|news|new|happening|going on|up)"
     r"(?: news| updates?| developments?| stories)?(?: on| about| with| in| regarding| for| from| at)",
     r"what do (?:you|we) know (?:about|of|on)",
@@ -53,6 +60,20 @@ _ASKS = (
 )
 _OVERVIEW = re.compile(
     rf"^{_POLITE}(?P<asks>{'|'.join(_ASKS)})\s+(?P<topic>.+?)\s*[?.!]*$", re.IGNORECASE
+)
+# All the news, no topic: "what's the latest news?", "any news?", "headlines", "what's new?"
+_ALL_THE_NEWS = re.compile(
+    rf"^{_POLITE}(?:(?:what|whats|what['’]s|what is|what are|any|the|show me|give me)\s+)?"
+    r"(?:the\s+)?(?:(?:latest|newest|recent|top|new|today['’]?s?)\s+)?"
+    r"(?:news|headlines|stories|updates?|new|latest|happening|going on)"
+    r"(?:\s+(?:today|now|please))?\s*[?.!]*$",
+    re.IGNORECASE,
+)
+# With a period only: "what happened in Hong Kong in October 2019?", "what happened on ...?"
+_WHAT_HAPPENED = re.compile(
+    r"^what (?:happened|was (?:in )?the news|were the headlines)"
+    r"(?:\s+(?:in|to|with|at|on|about)\s+(?P<topic>.+?))?\s*[?.!]*$",
+    re.IGNORECASE,
 )
 _LATEST = re.compile(
     r"\b(latest|newest|recent|recently|new|update|updates|going on|happening|up|now|current)\b",
@@ -70,21 +91,45 @@ _ENDS_SENTENCE = re.compile(r"""[.!?]["'”’)]*\s*$""")
 
 @dataclass(frozen=True)
 class Overview:
-    """An overview question: what it is about, and whether it asks for the latest."""
+    """An overview question: what it is about ("" for all the news), whether it asks for the
+    latest, and the publication dates it names (period.py)."""
 
     topic: str  # as the user wrote it: "the soleimani strike"
     latest: bool
+    since: date | None = None
+    until: date | None = None
 
 
 def asked_overview(text: str) -> Overview | None:
     """The overview the question asks for, or None for any other question."""
-    found = _OVERVIEW.match(" ".join(text.split()))
-    if found is None:
-        return None
-    topic = found.group("topic")
-    if not topic_terms(topic):
-        return None
-    return Overview(topic, bool(_LATEST.search(found.group("asks"))))
+    text = " ".join(text.split())
+    period = asked_period(text)
+    rest = period.rest if period else text
+    since, until = (period.since, period.until) if period else (None, None)
+    found = _OVERVIEW.match(rest)
+    if found is not None and topic_terms(found.group("topic")):
+        return Overview(
+            found.group("topic"), bool(_LATEST.search(found.group("asks"))), since, until
+        )
+    happened = _WHAT_HAPPENED.match(rest) if period else None
+    if happened is not None and topic_terms(happened.group("topic") or ""):
+        return Overview(happened.group("topic"), False, since, until)
+    if happened is not None or _ALL_THE_NEWS.match(rest):
+        return Overview("", True, since, until)
+    return None
+
+
+def search_filter_for(
+    overview: Overview, search_filter: SearchFilter | None, newest: Callable[[], date | None]
+) -> SearchFilter | None:
+    """`search_filter` narrowed to the overview's period; for all the latest news with no
+    period, to the day of the newest article (`newest()`)."""
+    since, until = overview.since, overview.until
+    if since is None and not overview.topic:
+        since = until = newest()
+    if since is None:
+        return search_filter
+    return (search_filter or SearchFilter()).within(since, until)
 
 
 def topic_terms(topic: str) -> list[str]:
@@ -111,7 +156,7 @@ def stories(retriever: Retriever, hits: list[Hit], topic: list[str]) -> list[Sto
     found: dict[int, Story] = {}
     for rank, hit in enumerate(hits):
         doc = int(data.chunks["doc"][hit.chunk])
-        if doc in found or total <= 0:
+        if doc in found or (topic and total <= 0):
             continue
         lead_chunk = _lead_chunk(retriever, doc)
         first = int(data.chunks["first"][lead_chunk])
@@ -119,7 +164,7 @@ def stories(retriever: Retriever, hits: list[Hit], topic: list[str]) -> list[Sto
         for sentence in range(first, first + LEAD_SENTENCES):
             if sentence < len(data.sentences["doc"]) and data.sentences["doc"][sentence] == doc:
                 read |= retriever.sentence_terms(sentence)
-        about = sum(w for t, w in weights.items() if _read_in(t, read)) / total
+        about = sum(w for t, w in weights.items() if _read_in(t, read)) / total if topic else 1.0
         found[doc] = Story(doc, about, rank, data.documents[doc].published, lead_chunk)
     return list(found.values())
 

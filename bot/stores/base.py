@@ -11,12 +11,14 @@ A `Store` is the serving build of one index, as one question needs it:
 - `location` names the build (a rebuilt index has another), `manifest` describes it;
 - `documents`: every document with its text (FAISS only; Milvus keeps no full texts);
 - `changed_files(corpus_dir)`: corpus files added, removed or edited since the build;
+- `newest_day()`: the publication day of the newest article ("what's the latest news?");
 - `term_counts(terms)`: the document frequency of each stemmed term (0 for unknown ones), for
   reading a question the way the corpus spells it (bot/spelling.py).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,5 +39,7 @@ class Store(Protocol):
     ) -> Any: ...
 
     def changed_files(self, corpus_dir: Path) -> list[str]: ...
+
+    def newest_day(self) -> date | None: ...
 
     def term_counts(self, terms: set[str]) -> dict[str, int]: ...

@@ -3,11 +3,12 @@ searched by bot/retrieval.py. An adapter only: those modules are unchanged."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.filters import SearchFilter
+from bot.filters import SearchFilter, newest_day
 from bot.indexing import corpus_changes, store
 from bot.indexing.store import DocumentRecord
 from bot.query import Query
@@ -25,6 +26,10 @@ class FaissStore:
     @property
     def documents(self) -> list[DocumentRecord]:
         return self.retriever.data.documents
+
+    def newest_day(self) -> date | None:
+        """The publication day of the newest article, None when no date is known."""
+        return newest_day(d.published for d in self.documents)
 
     def retriever_for(
         self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None

@@ -28,6 +28,11 @@ from tests.conftest import CROWDED_CORPUS
         ("summarize the hirtenberger deal", "the hirtenberger deal", False),
         ("what do you know about mahan air", "mahan air", False),
         ("ok, brief me on the trump impeachment", "the trump impeachment", False),
+        ("what's the latest news?", "", True),
+        ("any news?", "", True),
+        ("headlines", "", True),
+        ("what happened in hong kong in october 2019?", "hong kong", False),
+        ("latest on trump in march 2020", "trump", True),
     ],
 )
 def test_overview_questions_are_recognised(question: str, topic: str, latest: bool) -> None:
@@ -42,7 +47,7 @@ def test_overview_questions_are_recognised(question: str, topic: str, latest: bo
         "Who is Ryan Ding?",
         "what news outlet broke the story?",
         "tell me about the story",  # no topic: only "story"
-        "what's the latest?",
+        "what happened in hong kong?",  # "what happened" is an overview only with a period
         "Is there news?",
     ],
 )
@@ -95,3 +100,19 @@ def test_a_standfirst_is_passed_over_and_a_detail_asked_about_still_gets_the_fac
     # "Tell me about" a detail no title or lead holds is answered as a question about it.
     plans = seed_bot.ask("tell me about huawei's investment plans")
     assert not plans.abstained and "$2 billion" in plans.answer
+
+
+def test_the_latest_news_is_the_newest_articles_lead(late_2019) -> None:
+    answer = late_2019.ask("what's the latest news?")
+    assert answer.citations[0].published == "2019-12-21"  # the newest of the ten
+    assert answer.answer.startswith("On Wednesday, the United States House of Representatives")
+
+
+def test_an_overview_of_a_period_keeps_the_articles_published_then(late_2019) -> None:
+    answer = late_2019.ask("what happened in hong kong in october 2019?")
+    assert not answer.abstained and "Hong Kong" in answer.answer
+    assert all(c.published.startswith("2019-10") for c in answer.citations)
+    november = late_2019.ask("news from november 2019")
+    assert november.citations[0].published.startswith("2019-11"), november.citations[0]
+    nothing = late_2019.ask("any news from 2018?")
+    assert nothing.abstained and "2018-01-01 to 2018-12-31" in nothing.abstain_reason

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from bot import stores
+from bot.config import load_settings
 from bot.conversation import Conversation
 from bot.engine import Newsbot
 from bot.filters import SearchFilter
 from bot.query import Query
 from bot.retrieval import RETRIEVERS
+from bot.stores import build_index
 from bot.stores.milvus.search import filter_expression
-from tests.conftest import DATA, read_jsonl
+from tests.conftest import CROWDED_CORPUS, DATA, read_jsonl
 
 QUESTIONS = {
     "Who is the president of Huawei's carrier business group?": "Ryan Ding",
@@ -95,6 +99,8 @@ def test_a_sentence_and_its_continuation_answer_together(any_bot) -> None:
 def test_an_overview_is_the_articles_lead_with_exact_offsets(any_bot) -> None:
     answer = any_bot.ask("what's the latest on huawei?")
     assert answer.answer.startswith("The UK National Cyber Security Centre (NCSC) has concluded")
+    # The bundled article has no date: the latest news is still its lead.
+    assert any_bot.ask("what's the latest news?").answer == answer.answer
     first = answer.citations[0]
     text = Path(first.path).read_text(encoding="utf-8")
     assert text[first.start : first.end] == first.text
@@ -139,3 +145,22 @@ def test_filters_are_milvus_expressions_and_apply_to_every_search(milvus_seed_bo
     # The bundled article has no known outlet or date, so any such filter leaves nothing.
     for only in (SearchFilter(source="Computing"), SearchFilter(since=date(2000, 1, 1))):
         assert store.retriever_for(query, "hybrid", 5, only).search(query, "hybrid", 5) == []
+
+
+@pytest.mark.parametrize("store", ["faiss", "milvus"])
+def test_the_latest_news_is_the_newest_article_in_either_store(
+    store: str, tmp_path: Path, embedder
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in CROWDED_CORPUS.glob("2020-01-0*.md"):  # Soleimani killed; Iraq votes a day on
+        shutil.copy(path, corpus / path.name)
+    options = {"store": "milvus", "milvus_uri": str(tmp_path / "m.db")} if store == "milvus" else {}
+    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index", **options)
+    build_index(settings, embedder=embedder)
+    bot = Newsbot(settings, embedder=embedder)
+    # What "the latest" is narrowed to when the newest article is not among the passages found.
+    assert stores.open_store(settings).newest_day() == date(2020, 1, 6)
+    answer = bot.ask("what's the latest news?")
+    assert answer.citations[0].published == "2020-01-06"
+    assert answer.answer.startswith("Yesterday, the Parliament of Iraq voted")

@@ -7,6 +7,7 @@ gives answering one question's passages in the shape it reads."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,12 @@ class MilvusStore:
     @property
     def documents(self) -> list[Any]:
         return []  # full texts stay in the corpus; Milvus holds passages
+
+    def newest_day(self) -> date | None:
+        """The publication day of the newest article (read once: a build does not change)."""
+        if not hasattr(self, "_newest_day"):
+            self._newest_day = self.index.newest_day()
+        return self._newest_day
 
     def retriever_for(
         self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None

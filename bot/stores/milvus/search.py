@@ -23,14 +23,14 @@ import json
 import math
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
 import numpy as np
 
 from bot.config import Settings
-from bot.filters import SearchFilter
+from bot.filters import SearchFilter, newest_day
 from bot.lexical import terms
 from bot.names import unknown_names
 from bot.query import Query
@@ -182,6 +182,21 @@ class MilvusIndex:
             for local, (pk, score) in enumerate(ranked)
         ]
         return QuestionRetriever(data, hits, frequency, vocabulary, self.chunk_count)
+
+    def newest_day(self) -> date | None:
+        """The publication day of the newest article: the latest date among the documents'
+        first passages."""
+        with translated(self.settings, self.name):
+            iterator = client(self.settings).query_iterator(
+                self.name, batch_size=2000, filter="seq == 0", output_fields=["published"]
+            )
+            published: list[str] = []
+            try:
+                while rows := iterator.next():
+                    published += [row["published"] for row in rows]
+            finally:
+                iterator.close()
+        return newest_day(published)
 
     def _rows(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         if not pks:
