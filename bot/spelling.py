@@ -146,8 +146,9 @@ def _correct_typos(text: str, known: Mapping[str, int]) -> str:
         if len(lower) < MIN_TYPO_LENGTH or lower in STOPWORDS or lower in place_words():
             return word
         stems = terms(lower)
-        # A word the stemmer shortens ("fined") is an inflected English word, not a name.
-        if stems != [lower] or known.get(lower, 0) > 0:
+        # A word the stemmer shortens ("fined") is an inflected English word, not a name; one
+        # that begins a hyphenated word of the corpus ("covid" of "covid-19") is no typo.
+        if stems != [lower] or known.get(lower, 0) > 0 or known.get(lower + "-", 0) > 0:
             return word
         fixes = {
             edit for edit in _one_letter_edits(lower) if known.get(edit, 0) > 0 and edit != lower

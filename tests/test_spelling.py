@@ -64,6 +64,14 @@ def test_a_name_one_letter_off_is_corrected() -> None:
     assert read_as("Was Huwaei fined?", known()) == "Was Huawei fined?"
 
 
+def test_the_first_part_of_a_hyphenated_word_is_not_a_typo() -> None:
+    # The corpus indexes "covid-19" whole and has "COVI" ("COVI" is for coronavirus): "covid"
+    # is one letter from "covi", but it begins "covid-19".
+    corpus = known("The WHO named it COVID-19. COVI stands for coronavirus.")
+    assert read_as("covid news", {**corpus, "covid-": 1}) == "covid news?"
+    assert read_as("covid news", corpus) == "covi news?"  # what it was read as before
+
+
 def test_place_names_and_english_words_are_not_corrected() -> None:
     # "germany" is a place the corpus does not name, not a typo of a word it has.
     vocabulary = known(ARTICLE + " German firms.")

@@ -3,6 +3,7 @@ searched by bot/retrieval.py. An adapter only: those modules are unchanged."""
 
 from __future__ import annotations
 
+import bisect
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,12 @@ class FaissStore:
 
     def term_counts(self, terms: set[str]) -> dict[str, int]:
         known = self.retriever.document_frequency
-        return {term: known.get(term, 0) for term in terms}
+        counts = {term: known.get(term, 0) for term in terms if not term.endswith("-")}
+        vocabulary = self.retriever.vocabulary
+        for prefix in (term for term in terms if term.endswith("-")):
+            at = bisect.bisect_left(vocabulary, prefix)
+            counts[prefix] = int(at < len(vocabulary) and vocabulary[at].startswith(prefix))
+        return counts
 
 
 class _Filtered:

@@ -107,6 +107,13 @@ def test_an_overview_is_the_articles_lead_with_exact_offsets(any_bot) -> None:
     assert first.text[first.highlight[0] : first.highlight[1]] == answer.answer
 
 
+def test_both_stores_say_whether_a_hyphenated_term_starts_with_a_word(any_bot) -> None:
+    # The bundled article says "US-led" and "Chinese-made": so "chinese" is no typo.
+    counts = any_bot._store.term_counts({"us-", "chinese-", "huawei-", "huawei"})
+    assert counts == {"us-": 1, "chinese-": 1, "huawei-": 0, "huawei": counts["huawei"]}
+    assert counts["huawei"] > 0
+
+
 def test_more_goes_on_with_the_answers_article(any_bot) -> None:
     conversation = Conversation()
     any_bot.ask_in(conversation, "Who is Ryan Ding?")

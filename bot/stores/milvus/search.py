@@ -236,6 +236,8 @@ class MilvusIndex:
             return self._frequencies(keys)
 
     def _frequencies(self, keys: set[str]) -> dict[str, int]:
+        prefixes = {key for key in keys if key.endswith("-")}
+        keys = keys - prefixes
         encoded = {schema.encode_term(key): key for key in keys if key}
         frequency = dict.fromkeys(keys, 0)
         milvus = client(self.settings)
@@ -244,6 +246,14 @@ class MilvusIndex:
             part = batch[begin : begin + 2000]
             for row in milvus.query(self.name + schema.TERMS, ids=part, output_fields=["df"]):
                 frequency[encoded[row["pk"]]] = int(row["df"])
+        for prefix in sorted(prefixes):  # "covid-": does some term start with it?
+            rows = milvus.query(
+                self.name + schema.TERMS,
+                filter=f'pk like "{schema.encode_term(prefix)}%"',
+                output_fields=["pk"],
+                limit=1,
+            )
+            frequency[prefix] = int(bool(rows))
         return frequency
 
     def _bm25(self, question_terms: list[str], tokens: str, frequency: dict[str, int]) -> float:
