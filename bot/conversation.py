@@ -14,7 +14,8 @@ and if it points back builds the standalone question that is looked up:
   parliament's vote: the vote);
 - "and Germany?", "what about ZTE?", "and in Australia?" swap the new name into the previous
   question in place of the name of the same kind, or add it; after an overview ("what's the
-  latest on Hong Kong?"), the new name is the new topic;
+  latest on Hong Kong?"), the new name is the new topic, and "what's the latest?" or "any
+  news?" asks for the latest on the same topic;
 - "tell me more", "go on", "what else?" ask for the sentences after the previous answer in its
   article (`bot/answering/more.py`), not for a new search;
 - a short question with no name ("how much money?", "how many died?") is asked as typed, and
@@ -269,6 +270,10 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
     if last is None:
         return Resolution(typed, "first")
     prefer = Preference(last.doc_id, last.paragraph) if last.doc_id else None
+    asked, before = asked_overview(typed), asked_overview(last.question)
+    if asked and not asked.topic and asked.since is None and before and before.topic:
+        # "what's the latest?" after "tell me about Hong Kong": the latest on Hong Kong
+        return Resolution(f"{typed.rstrip(' ?!.')} on {before.topic}?", "ellipsis")
     and_x = _AND_X.match(typed.rstrip(" ?!."))
     if and_x:
         focus = next(g for g in and_x.groups() if g is not None).strip()

@@ -11,7 +11,9 @@ Question sets, each asked of the index it is about:
   - seed dev (tests/data/seed_dev.jsonl) over the bundled article;
   - crowded dev and crowded test (tests/data/crowded_{dev,test}.jsonl) over the crowded corpus;
   - overview dev and test (tests/data/overview_{dev,test}.jsonl): "tell me about X", "what's
-    the latest on X", over the crowded corpus.
+    the latest on X", over the crowded corpus; overview users (overview_users.jsonl), the same
+    kind of questions with periods and "what's the latest news?", written by someone who had
+    not seen the code.
 Dev sets are for choosing things; test sets (seed gold, crowded test) only report.
 
 Per set: answer right (of the answerable), unanswerable withheld, false abstentions (of the
@@ -55,6 +57,7 @@ SETS = (  # (name, file, corpus, split)
     ("crowded test", "crowded_test.jsonl", "crowded", "test"),
     ("overview dev", "overview_dev.jsonl", "crowded", "dev"),
     ("overview test", "overview_test.jsonl", "crowded", "test"),
+    ("overview users", "overview_users.jsonl", "crowded", "test"),
 )
 CONFIDENT = 0.5
 

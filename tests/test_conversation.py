@@ -122,6 +122,10 @@ def test_after_an_overview_and_x_asks_for_the_same_overview_of_x() -> None:
         topic = typed.removeprefix("and ").removeprefix("what about ").rstrip("?")
         assert resolution.looked_up == f"what's the latest on {topic}?"
         assert resolution.kind == "and-x" and resolution.prefer is None  # a new topic
+    # With no topic of its own, an overview asks about the same one.
+    assert resolve(latest, "any news?").looked_up == "any news on hong kong?"
+    assert resolve(latest, "what's new").looked_up == "what's new on hong kong?"
+    assert resolve(None, "any news?").looked_up == "any news?"  # all the news
 
 
 def test_a_short_nameless_question_is_asked_alone_then_about_the_last_story() -> None:

@@ -91,3 +91,27 @@ def test_every_article_is_attributed(documents: dict[str, Document]) -> None:
         assert f"`{doc_id}`" in attribution, doc_id
         if doc_id != BUNDLED:
             assert doc.url in attribution, doc_id
+
+
+OVERVIEWS = ("overview_dev.jsonl", "overview_test.jsonl", "overview_users.jsonl")
+
+
+@pytest.mark.parametrize("name", OVERVIEWS)
+def test_an_overview_answer_is_in_the_lead_of_exactly_one_article(
+    name: str, documents: dict[str, Document]
+) -> None:
+    leads = {doc_id: normalise(doc.text[:600]) for doc_id, doc in documents.items()}
+    texts = {doc_id: normalise(doc.text) for doc_id, doc in documents.items()}
+    for entry in _entries(DATA / name):
+        for answer in entry.get("answers") or []:
+            holding = [d for d, text in texts.items() if normalise(answer) in text]
+            assert len(holding) == 1, (entry["question"], answer, holding)
+            assert normalise(answer) in leads[holding[0]], (entry["question"], answer)
+
+
+def test_no_overview_question_is_in_two_sets() -> None:
+    seen: set[str] = set()
+    for name in OVERVIEWS:
+        questions = {normalise(e["question"]) for e in _entries(DATA / name)}
+        assert not questions & seen, name
+        seen |= questions

@@ -48,6 +48,8 @@ _POLITE = r"(?:(?:please|pls|ok|okay|so|and|hey|hi|hello)[,!]?\s+)*"
 _ASKS = (
     r"(?:(?:can|could|would) you (?:please )?)?(?:tell|brief|update|fill) (?:me|us) (?:in )?"
     r"(?:more )?(?:on|about|of|regarding|with)",
+    r"(?:catch|bring|get) (?:me|us) up(?: to speed)? (?:on|with)",
+    r"what(?:['’]?s| is) the deal with",
     r"(?:give me |show me |i want |i['’]d like )?(?:an? |the |some |any )?(?:latest |recent |new )?"
     r"(?:overview|summary|rundown|run-down|recap|briefing|update|updates|news|headlines"
     r"|background|developments)(?: on| of| about| regarding| for| from| in| with| re)",
@@ -69,6 +71,15 @@ _ALL_THE_NEWS = re.compile(
     r"(?:\s+(?:today|now|please))?\s*[?.!]*$",
     re.IGNORECASE,
 )
+# The topic before the news: "latest brexit news", "any covid news?", "hong kong updates"
+_TOPIC_NEWS = re.compile(
+    rf"^{_POLITE}(?:(?:what|whats|what['’]s|what is|what are|any|show me|give me)\s+)?"
+    r"(?:the\s+)?(?P<asks>(?:latest|newest|recent|top|new|today['’]?s?)\s+)?"
+    r"(?P<topic>(?!(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|did|does|do"
+    r"|can|could|will|would|should|has|have|had)\b)\S+(?:\s+\S+){0,3}?)"
+    r"\s+(?:news|updates|headlines|stories)(?:\s+(?:today|now|please))?\s*[?.!]*$",
+    re.IGNORECASE,
+)
 # With a period only: "what happened in Hong Kong in October 2019?", "what happened on ...?"
 _WHAT_HAPPENED = re.compile(
     r"^what (?:happened|was (?:in )?the news|were the headlines)"
@@ -76,14 +87,15 @@ _WHAT_HAPPENED = re.compile(
     re.IGNORECASE,
 )
 _LATEST = re.compile(
-    r"\b(latest|newest|recent|recently|new|update|updates|going on|happening|up|now|current)\b",
+    r"\b(latest|newest|recent|recently|new|update|updates|going on|happening|up|now|current"
+    r"|any)\b",
     re.IGNORECASE,
 )
 # Words of a topic that say "the story" rather than what it is about.
 _FILLER = frozenset(
     terms(
         "story stories news latest update updates situation saga affair stuff thing things "
-        "developments happenings whole everything anything"
+        "developments happenings whole everything anything any some today todays now please"
     )
 )
 _ENDS_SENTENCE = re.compile(r"""[.!?]["'”’)]*\s*$""")
@@ -111,6 +123,10 @@ def asked_overview(text: str) -> Overview | None:
         return Overview(
             found.group("topic"), bool(_LATEST.search(found.group("asks"))), since, until
         )
+    found = _TOPIC_NEWS.match(rest)
+    if found is not None and topic_terms(found.group("topic")):
+        latest = bool(found.group("asks")) or rest.lower().startswith("any")
+        return Overview(found.group("topic"), latest, since, until)
     happened = _WHAT_HAPPENED.match(rest) if period else None
     if happened is not None and topic_terms(happened.group("topic") or ""):
         return Overview(happened.group("topic"), False, since, until)
@@ -164,6 +180,7 @@ def stories(retriever: Retriever, hits: list[Hit], topic: list[str]) -> list[Sto
         for sentence in range(first, first + LEAD_SENTENCES):
             if sentence < len(data.sentences["doc"]) and data.sentences["doc"][sentence] == doc:
                 read |= retriever.sentence_terms(sentence)
+        read |= {part for word in read if "-" in word for part in word.split("-")}  # covid-19
         about = sum(w for t, w in weights.items() if _read_in(t, read)) / total if topic else 1.0
         found[doc] = Story(doc, about, rank, data.documents[doc].published, lead_chunk)
     return list(found.values())

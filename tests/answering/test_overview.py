@@ -24,6 +24,10 @@ from tests.conftest import CROWDED_CORPUS
         ("What's the most recent news on the coronavirus", "the coronavirus", True),
         ("any updates on the cuba flight ban?", "the cuba flight ban", True),
         ("news about facebook", "facebook", False),
+        ("any news on facebook?", "facebook", True),
+        ("latest brexit news", "brexit", True),
+        ("covid news from february 2020", "covid", False),
+        ("catch me up on youtube-dl", "youtube-dl", True),
         ("give me an overview of the prorogation", "the prorogation", False),
         ("summarize the hirtenberger deal", "the hirtenberger deal", False),
         ("what do you know about mahan air", "mahan air", False),
@@ -49,6 +53,8 @@ def test_overview_questions_are_recognised(question: str, topic: str, latest: bo
         "tell me about the story",  # no topic: only "story"
         "what happened in hong kong?",  # "what happened" is an overview only with a period
         "Is there news?",
+        "which outlet broke the news?",
+        "who reported the news",
     ],
 )
 def test_other_questions_are_not_overviews(question: str) -> None:
