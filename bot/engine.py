@@ -10,7 +10,7 @@ from typing import Any
 
 from bot import stores
 from bot.answering import Answer, answer_question
-from bot.answering.more import MORE_POOL, continuation, continuation_missing
+from bot.answering.more import MORE_POOL, asks_for_more, continuation, continuation_missing
 from bot.answering.overview import OVERVIEW_CANDIDATES, asked_overview, search_filter_for
 from bot.answering.reader import Reader, packaged_reader
 from bot.citations import checked_citations
@@ -169,6 +169,8 @@ class Newsbot:
         `search_filter` (all of them without one); `prefer`: a document and passage to rank a
         little higher (the previous answer's, for a follow-up)."""
         question = validate_question(question, self.settings.max_question_chars)
+        if asks_for_more(question):  # "tell me more" with no conversation to go on with
+            return continuation_missing(question)
         self.reload_if_rebuilt()
         current = self._store  # one snapshot for the whole question
         looked_up = read_as_in(question, current.term_counts)

@@ -46,6 +46,7 @@ def test_more_is_the_next_sentences_of_the_answers_article(seed_bot) -> None:
 
 def test_more_stops_at_the_end_of_the_article_and_needs_an_answer_first(seed_bot) -> None:
     assert seed_bot.ask_in(Conversation(), "tell me more").abstain_reason == NOTHING_YET
+    assert seed_bot.ask("go on").abstain_reason == NOTHING_YET  # no conversation at all
     conversation = Conversation()
     answer = seed_bot.ask_in(conversation, "Who said the ball is now in their court?")
     assert answer.answer.endswith('"The ball is now in their court." she added.')  # the last
