@@ -124,6 +124,26 @@ def test_a_conversation_survives_a_restart(seed_settings, seed_bot):
     assert (seed_settings.index_dir / FILE_NAME).is_file()
 
 
+def test_tell_me_more_goes_on_with_the_answer_after_a_restart(seed_settings, seed_bot):
+    chat = 7004
+
+    async def scenario() -> list[str]:
+        async with running_bot(seed_settings, seed_bot) as (server, application):
+            server.message(chat, FIRST)
+            await server.wait_sent(chat, 1)
+            await settle(server, application)
+        async with running_bot(seed_settings, seed_bot) as (server, _):  # a new process
+            for number, text in enumerate(["tell me more", "go on"], start=1):
+                server.message(chat, text)
+                await server.wait_sent(chat, number)
+            return sent_html(server, chat)
+
+    more, on = asyncio.run(scenario())
+    assert looked_up(more) is None  # nothing was looked up: the article goes on
+    assert "stands in contrast to countries like New Zealand and Australia" in more
+    assert "Spark sent a request" in on
+
+
 def test_a_damaged_conversations_file_is_set_aside_and_started_afresh(tmp_path, caplog):
     path = tmp_path / FILE_NAME
     path.write_bytes(b"not a database, " * 100)
