@@ -281,7 +281,10 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
             overview = asked_overview(last.question)
             if overview is not None:  # "what's the latest on X?" ... "and Y?": a new topic
                 at = last.question.rfind(overview.topic)
-                swapped = last.question[:at] + focus + last.question[at + len(overview.topic) :]
+                after = last.question[at + len(overview.topic) :]
+                if after.strip(" ?!.") and not overview.topic.lower().startswith("the "):
+                    focus = re.sub(r"^the\s+", "", focus, flags=re.IGNORECASE)  # "any X news"
+                swapped = last.question[:at] + focus + after
                 return Resolution(swapped, "and-x")
             return Resolution(_swap(last.question, focus), "and-x", prefer)
     body = _LEADING_AND.sub("", typed)
@@ -293,6 +296,9 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
         # Nothing of its own to look up: "by when?", "why?", "when was that?"
         if not tokens or tokens[0][0].lower() not in _WH | _PREPOSITIONS:
             return Resolution(typed, "standalone")
+        if before:  # "why?" after an overview: about its topic, or the names its answer gave
+            about = before.topic or " ".join(n.text for n in names_in(last.answer or ""))
+            return Resolution(_with_gist(about, body), "ellipsis", prefer)
         return Resolution(_graft(last.question, body, tokens), "ellipsis", prefer)
     if not pointers:
         if last.answer is not None and len(terms(body)) <= ON_ITS_OWN_TERMS and not names_in(body):

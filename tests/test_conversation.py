@@ -126,6 +126,13 @@ def test_after_an_overview_and_x_asks_for_the_same_overview_of_x() -> None:
     assert resolve(latest, "any news?").looked_up == "any news on hong kong?"
     assert resolve(latest, "what's new").looked_up == "what's new on hong kong?"
     assert resolve(None, "any news?").looked_up == "any news?"  # all the news
+    assert resolve(Turn("any facebook news?", "..."), "what about the data leak").looked_up == (
+        "any data leak news?"
+    )
+    # A bare question word asks about the overview's topic, or the names its answer gave.
+    assert resolve(latest, "why?").looked_up == "Why (hong kong)?"
+    news = Turn(question="what's the latest news?", answer="On Friday, GitHub blocked it.")
+    assert resolve(news, "why?").looked_up == "Why (GitHub)?"
 
 
 def test_a_short_nameless_question_is_asked_alone_then_about_the_last_story() -> None:

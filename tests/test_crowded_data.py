@@ -115,3 +115,12 @@ def test_no_overview_question_is_in_two_sets() -> None:
         questions = {normalise(e["question"]) for e in _entries(DATA / name)}
         assert not questions & seen, name
         seen |= questions
+
+
+def test_every_chat_turn_answer_is_in_the_corpus(documents: dict[str, Document]) -> None:
+    texts = [normalise(doc.text) for doc in documents.values()]
+    for dialogue in _entries(DATA / "dialogues_users.jsonl"):
+        assert 3 <= len(dialogue["turns"]) <= 5, dialogue["id"]
+        for turn in dialogue["turns"]:
+            for answer in turn["answers"]:
+                assert any(normalise(answer) in text for text in texts), (turn, answer)
