@@ -131,6 +131,11 @@ _PASSIVE_SUBJECT = re.compile(
     r"(?!(?:that|whether|if|to|on|about|in|for|with|against|from|by|at|of|as)\b)(?P<rest>\S.*)$",
     re.IGNORECASE,
 )
+# The last preposition of a question and the one to three words after it, which it is about.
+_LAST_PREPOSITION = re.compile(
+    r"\b(?:to|about|with|on|of|for|against|from|by)\s+(?P<what>(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,2})$",
+    re.IGNORECASE,
+)
 _LEADING_AND = re.compile(r"^(?:and|but|also|so|ok|okay)[,\s]+", re.IGNORECASE)
 _ORG_WORDS = _set(
     "inc ltd llc plc corp group centre center agency council commission ministry department "
@@ -458,10 +463,12 @@ def names_in(text: str) -> list[Name]:
         run.clear()
 
     previous_end = 0
+    previous_word = ""
     for match in _WORD.finditer(text):
         word = match.group()
         gap = text[previous_end : match.start()]
         previous_end = match.end()
+        typed_before, previous_word = previous_word, word
         initial = gap.strip() == "." and len(run) > 0 and len(run[-1]) == 1 and gap.endswith(" ")
         if gap.strip() and not initial:  # "John R. Bolton" goes on past the initial's dot
             close()
@@ -485,6 +492,8 @@ def names_in(text: str) -> list[Name]:
             and _kind([bare]) != "place"
         ):
             close()  # "New Zealand Spark", "UK NCSC": the place ends where another name starts
+        if is_name and not run and lower in places and typed_before.lower() in _PLACE_PREFIXES:
+            run.append(typed_before)  # "new zealand" typed in lower case: one place
         if is_name and bare:
             if not run:
                 after_the = text[: match.start()].rstrip().lower().endswith(" the") or text[
@@ -688,6 +697,16 @@ def _swap(previous: str, focus: str) -> str:
         if before.lower().endswith("the "):
             before = before[:-4]
         return _capitalised(f"{before}{replacement}{stripped[at + len(target.text) :]}?")
+    after = _LAST_PREPOSITION.search(stripped)
+    if (
+        after is not None
+        and preposition is None
+        and kind != "place"  # "and germany?" more often asks for the question's subject
+        and not any(n.text.lower() in after.group("what").lower() for n in old)
+    ):
+        # Typed in lower case, so no name to replace: "what happened to corbyn" ... "and jo
+        # swinson?" asks about what follows the question's last preposition instead.
+        return _capitalised(f"{stripped[: after.start('what')]}{bare_focus}?")
     if preposition is None and not focus.lower().startswith(("in ", "for ")):
         joiner = "in" if kind == "place" else "for"
         return _capitalised(f"{stripped} {joiner} {focus}?")

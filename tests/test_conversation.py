@@ -148,6 +148,18 @@ def test_a_short_nameless_question_is_asked_alone_then_about_the_last_story() ->
     assert len(resolve(story, "how many people died in the attack?").readings) == 1
 
 
+def test_and_x_after_a_question_typed_in_lower_case() -> None:
+    # No capitals, so no name to replace: what follows the last preposition is swapped.
+    corbyn = Turn(question="what happened to corbyn", answer="...")
+    assert resolve(corbyn, "and jo swinson?").looked_up == "What happened to jo swinson?"
+    huawei = Turn(question="what did germany decide about huawei", answer="...")
+    assert resolve(huawei, "what about zte").looked_up == "What did germany decide about zte?"
+    # A place typed in lower case is one name, "new zealand" as much as "New Zealand".
+    assert [n.text for n in names_in("what did new zealand decide")] == ["new zealand"]
+    zealand = Turn(question="what did new zealand decide?", answer="...")
+    assert resolve(zealand, "and germany?").looked_up == "What did germany decide?"
+
+
 def test_asking_for_more_keeps_the_question_and_needs_no_lookup() -> None:
     resolution = resolve(DING, "tell me more")
     assert (resolution.kind, resolution.looked_up) == ("more", DING.question)
