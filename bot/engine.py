@@ -11,7 +11,12 @@ from typing import Any
 from bot import stores
 from bot.answering import Answer, answer_question
 from bot.answering.more import MORE_POOL, asks_for_more, continuation, continuation_missing
-from bot.answering.overview import OVERVIEW_CANDIDATES, asked_overview, search_filter_for
+from bot.answering.overview import (
+    OVERVIEW_CANDIDATES,
+    asked_overview,
+    newest_story,
+    search_filter_for,
+)
 from bot.answering.reader import Reader, packaged_reader
 from bot.citations import checked_citations
 from bot.config import Settings
@@ -182,16 +187,27 @@ class Newsbot:
         mode = retriever or self.settings.retriever
         candidates = max(self.settings.candidates, top_k or 0)
         fetched = max(candidates, OVERVIEW_CANDIDATES) if overview else candidates
-        answer = answer_question(
-            prefer_previous(current.retriever_for(query, mode, fetched, search_filter), prefer),
-            self.reader,
-            query,
-            mode=mode,
-            top_k=top_k or self.settings.top_k,
-            candidates=candidates,
-            min_confidence=self.settings.min_confidence,
-            overview=overview,
-        )
+
+        def answer_from(narrowed: SearchFilter | None, overview_only: bool = False) -> Answer:
+            return answer_question(
+                prefer_previous(current.retriever_for(query, mode, fetched, narrowed), prefer),
+                self.reader,
+                query,
+                mode=mode,
+                top_k=top_k or self.settings.top_k,
+                candidates=candidates,
+                min_confidence=self.settings.min_confidence,
+                overview=overview,
+                overview_only=overview_only,
+            )
+
+        answer = answer_from(search_filter)
+        if overview is not None and overview.latest and overview.topic:
+            answer = newest_story(
+                answer,
+                lambda day: answer_from((search_filter or SearchFilter()).within(day, None), True),
+                top_k or self.settings.top_k,
+            )
         return checked_citations(answer)
 
     def ask_in(

@@ -83,6 +83,9 @@ class Answer:
     # The number or time asked for inside `answer` (offsets into it), for "how many" and "when"
     # questions (short.py); None otherwise.
     answer_span: tuple[int, int] | None = None
+    # How the answer was found: "fact" (the reader's pick), "overview" (the lead of the article
+    # about what was asked, overview.py) or "more" (the sentences after the last answer).
+    answered_as: str = "fact"
 
     def to_json(self) -> dict[str, Any]:
         """The scripting contract of `newsbot ask --json` (see README)."""
@@ -99,10 +102,11 @@ def answer_question(
     candidates: int,
     min_confidence: float,
     overview: Overview | None = None,
+    overview_only: bool = False,
 ) -> Answer:
     """Retrieve, let the reader pick the answer sentence, cite, and decide whether to abstain.
     An `overview` question is answered by the lead of the article most about its topic, when
-    a retrieved article is about it (overview.py)."""
+    a retrieved article is about it (overview.py); `overview_only`: else not at all."""
     hits = retriever.search(query, mode, max(candidates, OVERVIEW_CANDIDATES if overview else 0))
     if not hits:
         reason = "no passage matches"
@@ -114,6 +118,8 @@ def answer_question(
         found = overview_answer(retriever, query, hits, overview, top_k)
         if found is not None:
             return found
+    if overview_only:
+        return Answer(query.text, None, True, 0.0, [], abstain_reason="no article is about it")
     hits = hits[:candidates]
     pairs = candidate_features(retriever, asked, hits)
     prior = prior_scores(pairs)
@@ -172,6 +178,7 @@ def overview_answer(
         abstained=False,
         confidence=round(OVERVIEW_PRECISION * about[0].about, 4),
         citations=cited,
+        answered_as="overview",
     )
 
 

@@ -72,6 +72,7 @@ def continuation(
         abstained=False,
         confidence=confidence,
         citations=cited,
+        answered_as="more",
     )
 
 

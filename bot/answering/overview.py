@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from bot.answering.period import asked_period
 from bot.filters import SearchFilter
 from bot.lexical import terms
 from bot.retrieval import Hit, Retriever
+
+if TYPE_CHECKING:  # answer.py imports this module
+    from bot.answering.answer import Answer
 
 # The share of the topic's IDF weight an article's title and lead must hold to be about it.
 # On tests/data/overview_dev.jsonl the articles asked about hold all of it and the best
@@ -39,6 +43,9 @@ ABOUT_MIN = 0.6
 OVERVIEW_CANDIDATES = 60
 COMPOUND_MIN = 5  # the shortest topic word found at the end of a compound ("airstrike")
 LEAD_SENTENCES = 3  # the lead that "about" reads: the article's first sentences
+# "The latest on X" is looked for again among the articles published after the one found, at
+# most this many times: the newest article about a topic may rank below the passages weighed.
+NEWER_ROUNDS = 3
 # How sure an overview is: the share of the topic's weight in the chosen article's title and
 # lead, times how often an overview is right. On the dev set 11 of 11 were; the rule of
 # succession makes that 12/13, and we round down to 0.9.
@@ -241,3 +248,27 @@ def lead_hit(retriever: Retriever, story: Story, hits: list[Hit]) -> Hit:
         if hit.chunk == chunk:
             return hit
     return replace(hits[story.rank], chunk=chunk)
+
+
+def newest_story(answer: Answer, answer_since: Callable[[date], Answer], top_k: int) -> Answer:
+    """The latest on a topic: while an article about it was published after the answer's,
+    the lead of the newest such one (`answer_since(day)` answers among the articles published
+    from `day` on). The earlier stories stay cited after it."""
+    for _ in range(NEWER_ROUNDS):
+        if answer.answered_as != "overview" or not answer.citations:
+            break
+        published = answer.citations[0].published
+        try:
+            day = date.fromisoformat(published[:10])
+        except ValueError:
+            break
+        newer = answer_since(day + timedelta(days=1))
+        if newer.answered_as != "overview":
+            break
+        shown = {c.doc_id for c in newer.citations}
+        cited = newer.citations + [c for c in answer.citations if c.doc_id not in shown]
+        answer = replace(
+            newer,
+            citations=[replace(c, rank=rank) for rank, c in enumerate(cited[:top_k], start=1)],
+        )
+    return answer

@@ -4,9 +4,14 @@ the article about X, on real indexes of real news."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
+from bot import engine as engine_module
+from bot.answering import answer as answer_module
+from bot.answering import overview
 from bot.answering.overview import asked_overview
 from bot.config import load_settings
 from bot.engine import Newsbot
@@ -61,16 +66,25 @@ def test_other_questions_are_not_overviews(question: str) -> None:
     assert asked_overview(question) is None
 
 
-@pytest.fixture(scope="module")
-def late_2019(tmp_path_factory: pytest.TempPathFactory, embedder) -> Newsbot:
-    """Ten real Wikinews articles from October to December 2019, three on Hong Kong."""
-    root = tmp_path_factory.mktemp("late-2019")
+def _bot_over(root: Path, pattern: str, embedder) -> Newsbot:
     (root / "corpus").mkdir()
-    for path in CROWDED_CORPUS.glob("2019-1*.md"):
+    for path in CROWDED_CORPUS.glob(pattern):
         shutil.copy(path, root / "corpus" / path.name)
     settings = load_settings(corpus_dir=root / "corpus", index_dir=root / "index")
     build_index(settings, embedder=embedder)
     return Newsbot(settings, embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def late_2019(tmp_path_factory: pytest.TempPathFactory, embedder) -> Newsbot:
+    """Ten real Wikinews articles from October to December 2019, three on Hong Kong."""
+    return _bot_over(tmp_path_factory.mktemp("late-2019"), "2019-1*.md", embedder)
+
+
+@pytest.fixture(scope="module")
+def hong_kong(tmp_path_factory: pytest.TempPathFactory, embedder) -> Newsbot:
+    """The seven real Wikinews articles of 2019 on Hong Kong, June to November."""
+    return _bot_over(tmp_path_factory.mktemp("hong-kong"), "2019-*hong-kong*.md", embedder)
 
 
 def test_the_latest_on_a_topic_is_the_lead_of_its_newest_article(late_2019) -> None:
@@ -122,3 +136,20 @@ def test_an_overview_of_a_period_keeps_the_articles_published_then(late_2019) ->
     assert november.citations[0].published.startswith("2019-11"), november.citations[0]
     nothing = late_2019.ask("any news from 2018?")
     assert nothing.abstained and "2018-01-01 to 2018-12-31" in nothing.abstain_reason
+
+
+@pytest.mark.parametrize("rounds", [0, overview.NEWER_ROUNDS])
+def test_the_latest_is_found_when_it_ranks_below_the_passages_weighed(
+    hong_kong, monkeypatch, rounds: int
+) -> None:
+    # Weighing only the 3 best passages, as a corpus of thousands of articles crowds them out.
+    monkeypatch.setattr(answer_module, "OVERVIEW_CANDIDATES", 3)
+    monkeypatch.setattr(engine_module, "OVERVIEW_CANDIDATES", 3)
+    monkeypatch.setattr(overview, "NEWER_ROUNDS", rounds)
+    bot = Newsbot(replace(hong_kong.settings, candidates=3), embedder=hong_kong.embedder)
+    answer = bot.ask("what's the latest on hong kong?")
+    if rounds:  # looked for again among the newer articles: the newest is found
+        assert answer.citations[0].published == "2019-11-27"
+        assert [c.rank for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    else:  # without: the best-ranked passages hold only older stories
+        assert answer.citations[0].published < "2019-11-27"
