@@ -26,6 +26,9 @@
    are listed in `Answer.unknown_names`; why it abstained is `Answer.abstain_reason`.
 8. The passages are cited in the order of the reader's verdict, the answer's offsets marked
    inside the one that holds it (`cite.py`).
+
+An overview question ("tell me about X", "what's the latest on X") skips steps 2 to 7 when a
+retrieved article is about X: the answer is that article's lead (`overview.py`).
 """
 
 from __future__ import annotations

@@ -1,14 +1,15 @@
-"""Overview questions: "tell me about X", "what's the latest on X", "news about X".
+"""Overview questions: "tell me about X", "what's the latest on X", "news from May 2020".
 
-Someone asking a news bot for an overview wants the story, not one fact from it. A period
-with a year ("in October 2019") keeps the articles published then; "what's the latest news?"
-with no topic is the newest articles of the day of the newest one. The answer is
+Someone asking a news bot for an overview wants the story, not one fact from it. The answer is
 the lead of the article most about X (the newest such article when they ask for the latest),
-and the other articles about X are cited beside it, with their dates, so the reader sees which
+and the other articles about X are cited after it, with their dates, so the reader sees which
 stories the corpus holds. An article is about X when X's words, weighted by how rare they are
 (IDF), are in its title and lead: ABOUT_MIN of their weight at least. When no retrieved
 article is, the question is answered like any other (a factoid reader's pick, or "the corpus
 does not say").
+
+A period with a year ("in October 2019", period.py) keeps the articles published then. With
+no topic ("what's the latest news?") the answer is the newest article's lead.
 
 The lead is the article's first sentence (its second, when the first is a standfirst with no
 full stop). The Milvus store fetches only the question's passages, so there it is the first
