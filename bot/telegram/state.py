@@ -58,6 +58,9 @@ class BotState:
         return self.newsbot
 
 
+LATEST_NEWS = "What's the latest news?"
+
+
 def state_of(context: ContextTypes.DEFAULT_TYPE) -> BotState:
     """The shared state of the running bot."""
     return context.application.bot_data[STATE_KEY]
@@ -99,7 +102,8 @@ def example_questions(
 
 
 def _candidate_questions(newsbot: Newsbot, limit: int) -> list[str]:
-    """Questions about the corpus's people and organisations, the most mentioned first."""
+    """ "What's the latest news?" when the articles have dates, then questions about the
+    corpus's people and organisations, the most mentioned first."""
     # (kind, question) -> mentions; people named with a role ("Ryan Ding, president of") first,
     # then organisations spelled out with their acronym, then bare acronyms.
     counts: dict[tuple[int, str], int] = defaultdict(int)
@@ -113,7 +117,10 @@ def _candidate_questions(newsbot: Newsbot, limit: int) -> list[str]:
         for acronym in _ACRONYM.findall(body):
             counts[(2, f"What is the {acronym}?")] += 1
     ranked = sorted(counts, key=lambda k: (k[0], -counts[k], k[1]))
-    return [question for _, question in ranked[: 4 * limit]]
+    questions = [question for _, question in ranked[: 4 * limit]]
+    dated = sum(bool(document.published) for document in newsbot.documents)
+    # With news from several days, an overview shows what the bot holds best of all.
+    return ([LATEST_NEWS] if dated > 1 else []) + questions
 
 
 def current_examples(state: BotState) -> list[str]:

@@ -9,8 +9,8 @@ import time
 from bot.engine import Newsbot
 from bot.indexing import build_index
 from bot.telegram.sources import FILE_NAME, SourcesStore
-from bot.telegram.state import EXAMPLE_MIN_CONFIDENCE, example_questions
-from tests.conftest import SEED_CORPUS
+from bot.telegram.state import EXAMPLE_MIN_CONFIDENCE, LATEST_NEWS, example_questions
+from tests.conftest import CROWDED_CORPUS, SEED_CORPUS
 from tests.telegram.test_app import (  # noqa: F401 -- autouse fixtures apply here too
     QUESTION,
     local_http_only,
@@ -115,3 +115,12 @@ def test_start_examples_are_answered_confidently_and_can_be_configured(
         embedder=embedder,
     )
     assert example_questions(chosen) == ["Who is Ryan Ding?"]  # the others left out
+
+
+def test_dated_news_suggests_asking_for_the_latest_first(make_corpus, embedder) -> None:
+    settings = make_corpus(
+        {p.name: p.read_text(encoding="utf-8") for p in CROWDED_CORPUS.glob("2020-01-0*.md")}
+    )
+    build_index(settings, embedder=embedder)
+    found = example_questions(Newsbot(settings, embedder=embedder))
+    assert found[0] == LATEST_NEWS and len(found) > 1
