@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from bot import stores
 from bot.answering import Answer, answer_question
 from bot.answering.more import MORE_POOL, asks_for_more, continuation, continuation_missing
+from bot.answering.outlets import named_outlet
 from bot.answering.overview import (
     OVERVIEW_CANDIDATES,
     asked_overview,
@@ -178,7 +180,16 @@ class Newsbot:
             return continuation_missing(question)
         self.reload_if_rebuilt()
         current = self._store  # one snapshot for the whole question
-        looked_up = read_as_in(question, current.term_counts)
+        asked = question
+        outlet = named_outlet(question, current.sources())
+        if (
+            outlet is not None
+            and terms(outlet.rest)
+            and not (search_filter and search_filter.source)
+        ):
+            asked = outlet.rest  # answered from its articles, which seldom name it
+            search_filter = replace(search_filter or SearchFilter(), source=outlet.source)
+        looked_up = read_as_in(asked, current.term_counts)
         overview = asked_overview(looked_up)
         if overview is not None:  # looked up by its topic: "tell me about" matches nothing
             looked_up = overview.topic or looked_up

@@ -149,8 +149,8 @@ def search_filter_for(
     """`search_filter` narrowed to the overview's period; for all the latest news with no
     period, to the day of the newest article (`newest()`)."""
     since, until = overview.since, overview.until
-    if since is None and not overview.topic:
-        since = until = newest()
+    if since is None and not overview.topic and not (search_filter and search_filter.source):
+        since = until = newest()  # with an outlet, its newest articles are among those found
     if since is None:
         return search_filter
     return (search_filter or SearchFilter()).within(since, until)

@@ -12,6 +12,7 @@ A `Store` is the serving build of one index, as one question needs it:
 - `documents`: every document with its text (FAISS only; Milvus keeps no full texts);
 - `changed_files(corpus_dir)`: corpus files added, removed or edited since the build;
 - `newest_day()`: the publication day of the newest article ("what's the latest news?");
+- `sources()`: the outlets the articles come from ("what did the BBC report?");
 - `term_counts(terms)`: the document frequency of each stemmed term (0 for unknown ones; for a
   term ending in "-", such as "covid-", whether some term starts with it: 1 or 0), for
   reading a question the way the corpus spells it (bot/spelling.py).
@@ -42,5 +43,7 @@ class Store(Protocol):
     def changed_files(self, corpus_dir: Path) -> list[str]: ...
 
     def newest_day(self) -> date | None: ...
+
+    def sources(self) -> list[str]: ...
 
     def term_counts(self, terms: set[str]) -> dict[str, int]: ...

@@ -32,6 +32,10 @@ class FaissStore:
         """The publication day of the newest article, None when no date is known."""
         return newest_day(d.published for d in self.documents)
 
+    def sources(self) -> list[str]:
+        """The outlets the articles come from."""
+        return sorted({d.source for d in self.documents if d.source})
+
     def retriever_for(
         self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
     ) -> Any:

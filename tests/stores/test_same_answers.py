@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -155,19 +154,34 @@ def test_filters_are_milvus_expressions_and_apply_to_every_search(milvus_seed_bo
 
 
 @pytest.mark.parametrize("store", ["faiss", "milvus"])
-def test_the_latest_news_is_the_newest_article_in_either_store(
+def test_the_latest_news_and_an_outlets_news_in_either_store(
     store: str, tmp_path: Path, embedder
 ) -> None:
+    # Two real articles a day apart, given to two outlets: Soleimani killed (BBC News), then
+    # Iraq's parliament votes to expel US troops (Reuters). Neither names its outlet.
     corpus = tmp_path / "corpus"
     corpus.mkdir()
-    for path in CROWDED_CORPUS.glob("2020-01-0*.md"):  # Soleimani killed; Iraq votes a day on
-        shutil.copy(path, corpus / path.name)
+    articles = sorted(CROWDED_CORPUS.glob("2020-01-0*.md"))
+    for path, outlet in zip(articles, ("BBC News", "Reuters"), strict=True):
+        text = path.read_text(encoding="utf-8").replace("source: Wikinews", f"source: {outlet}")
+        (corpus / path.name).write_text(text, encoding="utf-8")
     options = {"store": "milvus", "milvus_uri": str(tmp_path / "m.db")} if store == "milvus" else {}
     settings = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index", **options)
     build_index(settings, embedder=embedder)
     bot = Newsbot(settings, embedder=embedder)
+    opened = stores.open_store(settings)
     # What "the latest" is narrowed to when the newest article is not among the passages found.
-    assert stores.open_store(settings).newest_day() == date(2020, 1, 6)
+    assert opened.newest_day() == date(2020, 1, 6)
+    assert [s.casefold() for s in opened.sources()] == ["bbc news", "reuters"]
     answer = bot.ask("what's the latest news?")
     assert answer.citations[0].published == "2020-01-06"
     assert answer.answer.startswith("Yesterday, the Parliament of Iraq voted")
+    # Named where it speaks of reporting, an outlet keeps its own articles, and its name,
+    # which no article holds, is not taken for a name the corpus never mentions.
+    bbc = bot.ask("what's the latest from the bbc?")
+    assert bbc.answer.startswith("Thursday, United States military forces killed Qasem Soleimani")
+    reuters = bot.ask("according to Reuters, what did the Iraqi parliament vote on?")
+    assert not reuters.abstained and not reuters.unknown_names
+    assert {c.source for c in reuters.citations} == {"Reuters"}
+    # The BBC's article says nothing of the vote.
+    assert bot.ask("what did the BBC say about the vote to expel US troops?").abstained

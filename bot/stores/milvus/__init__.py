@@ -37,9 +37,16 @@ class MilvusStore:
 
     def newest_day(self) -> date | None:
         """The publication day of the newest article (read once: a build does not change)."""
-        if not hasattr(self, "_newest_day"):
-            self._newest_day = self.index.newest_day()
-        return self._newest_day
+        return self._articles()[0]
+
+    def sources(self) -> list[str]:
+        """The outlets the articles come from (as Milvus keeps them: case-folded)."""
+        return self._articles()[1]
+
+    def _articles(self) -> tuple[date | None, list[str]]:
+        if not hasattr(self, "_facts"):
+            self._facts = self.index.articles()
+        return self._facts
 
     def retriever_for(
         self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None

@@ -183,20 +183,24 @@ class MilvusIndex:
         ]
         return QuestionRetriever(data, hits, frequency, vocabulary, self.chunk_count)
 
-    def newest_day(self) -> date | None:
-        """The publication day of the newest article: the latest date among the documents'
+    def articles(self) -> tuple[date | None, list[str]]:
+        """The publication day of the newest article and the outlets, from the documents'
         first passages."""
         with translated(self.settings, self.name):
             iterator = client(self.settings).query_iterator(
-                self.name, batch_size=2000, filter="seq == 0", output_fields=["published"]
+                self.name,
+                batch_size=2000,
+                filter="seq == 0",
+                output_fields=["published", "source"],
             )
-            published: list[str] = []
+            rows: list[dict[str, Any]] = []
             try:
-                while rows := iterator.next():
-                    published += [row["published"] for row in rows]
+                while batch := iterator.next():
+                    rows += batch
             finally:
                 iterator.close()
-        return newest_day(published)
+        sources = sorted({row["source"] for row in rows if row["source"]})
+        return newest_day(row["published"] for row in rows), sources
 
     def _rows(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         if not pks:
