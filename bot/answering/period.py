@@ -26,6 +26,7 @@ _PATTERNS = (  # each with named groups among year, month, day
     rf"(?P<monthname>{_MONTH})\.?,?\s+(?P<year>\d{{4}})",
     r"(?P<year>(?:19|20)\d{2})(?![-/.]\d)",
 )
+_INTRODUCED = re.compile(r"\s*(?:in|from|on|during|of|for|since)\s", re.IGNORECASE)
 _PERIODS = [re.compile(rf"\s*\b{_LEADING}{p}\b", re.IGNORECASE) for p in _PATTERNS]
 
 
@@ -47,7 +48,9 @@ def asked_period(text: str) -> Period | None:
     )
     for _, _, found in matches:
         dates = _dates(found.groupdict())
-        if dates is not None:
+        # "news from 2019", "what happened in 2019?": a period; "the 1973 oil crisis": a name.
+        introduced = _INTRODUCED.match(found.group())
+        if dates is not None and (introduced or not text[found.end() :].strip(" ?!.,")):
             rest = " ".join((text[: found.start()] + " " + text[found.end() :]).split())
             rest = re.sub(r"\s+([?!.,])", r"\1", rest)
             return Period(*dates, rest)

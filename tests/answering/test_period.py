@@ -33,7 +33,14 @@ def test_a_period_with_a_year_is_read(text: str, since: date, until: date, rest:
 
 @pytest.mark.parametrize(
     "text",
-    ["what happened in October?", "how many of the 2,000 workers?", "news on 2019-13-40", "news"],
+    [
+        "what happened in October?",
+        "how many of the 2,000 workers?",
+        "news on 2019-13-40",
+        "news",
+        "tell me about the 1973 oil crisis",  # a year that names a thing
+        "the October 2019 protests in Hong Kong",
+    ],
 )
 def test_no_year_or_no_real_date_is_no_period(text: str) -> None:
     assert asked_period(text) is None
