@@ -1,7 +1,7 @@
 """A question as people type it, read the way the corpus spells it.
 
 Habits that cost answers: short forms ("NZ PM" for "New Zealand Prime Minister", "U.K." for
-"UK"), question words typed short ("whos", "wat"), a name a letter off ("jacinda arden"), and a
+"UK"), a capital for its government ("Washington" where the articles say "the US"), question words typed short ("whos", "wat"), a name a letter off ("jacinda arden"), and a
 missing question mark (the reader was trained on questions that end with one). `read_as`
 returns the question with those fixed, for retrieval, the reader and the name checks; what the
 user typed is still what the answer says was asked.
@@ -33,6 +33,36 @@ SHORT_FORMS: dict[str, tuple[str, ...]] = {
     "gov": ("government",),
     "intl": ("international",),
 }
+# A capital or an address standing for its government, as news writes and readers ask
+# ("how did Washington react?"), with what the articles may say instead. Used only when the
+# corpus never mentions the metonym itself and does mention what it stands for.
+METONYMS: dict[str, tuple[str, ...]] = {
+    "washington": ("United States", "US", "America"),
+    "white house": ("United States", "US", "Trump"),
+    "beijing": ("China", "Chinese government"),
+    "moscow": ("Russia",),
+    "kremlin": ("Russia",),
+    "brussels": ("European Union", "EU"),
+    "downing street": ("British government", "UK", "Britain"),
+    "whitehall": ("British government", "UK", "Britain"),
+    "westminster": ("UK Parliament", "Parliament"),
+    "tehran": ("Iran",),
+    "tokyo": ("Japan",),
+    "ottawa": ("Canada",),
+    "canberra": ("Australia",),
+    "wellington": ("New Zealand",),
+    "pyongyang": ("North Korea",),
+    "seoul": ("South Korea",),
+    "new delhi": ("India",),
+    "berlin": ("Germany",),
+    "paris": ("France",),
+    "manila": ("Philippines",),
+    "baghdad": ("Iraq",),
+}
+_METONYM = re.compile(
+    r"\b(" + "|".join(sorted(METONYMS, key=len, reverse=True)) + r")(?=['’]s\b|\b)",
+    re.IGNORECASE,
+)
 _LOWER_CASE_TOO = frozenset({"NZ", "PM", "UK", "EU", "USA", "CEO", "govt", "gov", "intl"})
 # "U.K.", "W.H.O.": initials with dots, written as the corpus's tokens are ("UK", "WHO"). In
 # lower case only those that are no English abbreviation ("e.g." stays).
@@ -73,6 +103,7 @@ def read_as(question: str, known: Mapping[str, int]) -> str:
     spelling, and one question mark at the end. `known`: document frequency by stemmed term."""
     text = _typed_in_full(question)
     text = _spell_out(text, known)
+    text = _metonyms_read(text, known)
     text = _correct_typos(text, known)
     return _END.sub("", text) + "?"
 
@@ -129,6 +160,22 @@ def _spell_out(text: str, known: Mapping[str, int]) -> str:
         return word
 
     return re.sub(r"\b[A-Za-z]{2,5}s?\b", replace, text)
+
+
+def _metonyms_read(text: str, known: Mapping[str, int]) -> str:
+    """Replace a capital standing for its government ("Washington") by what the corpus says
+    ("United States"), when the corpus never mentions the capital itself."""
+
+    def replace(match: re.Match[str]) -> str:
+        word = match.group()
+        if _all_known(word, known):
+            return word  # the corpus has it: Baghdad the city, the Paris Agreement
+        for meant in METONYMS[word.lower()]:
+            if _all_known(meant, known):
+                return meant
+        return word
+
+    return _METONYM.sub(replace, text)
 
 
 def _all_known(text: str, known: Mapping[str, int]) -> bool:

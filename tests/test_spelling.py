@@ -72,6 +72,18 @@ def test_the_first_part_of_a_hyphenated_word_is_not_a_typo() -> None:
     assert read_as("covid news", corpus) == "covi news?"  # what it was read as before
 
 
+def test_a_capital_the_corpus_never_names_reads_as_its_country() -> None:
+    # "how did Washington react?" over articles that say "the US" and "China".
+    vocabulary = known(ARTICLE + " China objected. The United States agreed.")
+    assert read_as("how did Washington react", vocabulary) == "how did United States react?"
+    assert read_as("what did beijing say", vocabulary) == "what did China say?"
+    assert read_as("and Moscow?", vocabulary) == "and Moscow?"  # no Russia to read it as
+    # A capital the corpus names is itself: Baghdad the city, not Iraq.
+    assert read_as("what happened in Baghdad", known("Rockets hit Baghdad.")) == (
+        "what happened in Baghdad?"
+    )
+
+
 def test_place_names_and_english_words_are_not_corrected() -> None:
     # "germany" is a place the corpus does not name, not a typo of a word it has.
     vocabulary = known(ARTICLE + " German firms.")

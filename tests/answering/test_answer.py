@@ -172,6 +172,9 @@ def test_short_forms_typos_and_missing_question_marks_read_as_the_article(seed_b
     assert (
         seed_bot.ask("what is the ncsc").confidence == seed_bot.ask("what is the ncsc?").confidence
     )
+    # "Washington" for the US, which the article names but never as Washington.
+    washington = seed_bot.ask("what does Washington say about 5G?")
+    assert not washington.unknown_names and washington.answer.startswith("The US says")
 
 
 def test_an_abstention_says_why(seed_bot) -> None:
