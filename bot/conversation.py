@@ -283,11 +283,10 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
     if and_x:
         focus = next(g for g in and_x.groups() if g is not None).strip()
         if not _starts_question(focus) and len(focus.split()) <= 4:
-            overview = asked_overview(last.question)
-            if overview is not None:  # "what's the latest on X?" ... "and Y?": a new topic
-                at = last.question.rfind(overview.topic)
-                after = last.question[at + len(overview.topic) :]
-                if after.strip(" ?!.") and not overview.topic.lower().startswith("the "):
+            if before is not None:  # "what's the latest on X?" ... "and Y?": a new topic
+                at = last.question.rfind(before.topic)
+                after = last.question[at + len(before.topic) :]
+                if after.strip(" ?!.") and not before.topic.lower().startswith("the "):
                     focus = re.sub(r"^the\s+", "", focus, flags=re.IGNORECASE)  # "any X news"
                 swapped = last.question[:at] + focus + after
                 return Resolution(swapped, "and-x")

@@ -62,6 +62,12 @@ def place_words() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
+def has_prefix(vocabulary: Sequence[str], prefix: str) -> bool:
+    """Whether some term of the sorted `vocabulary` starts with `prefix`."""
+    at = bisect.bisect_left(vocabulary, prefix)
+    return at < len(vocabulary) and vocabulary[at].startswith(prefix)
+
+
 def in_corpus(stem: str, known: Mapping[str, int], vocabulary: Sequence[str]) -> bool:
     """Whether the corpus has this term, a term one typo away, or one sharing all but its last
     two letters ("europ" and "european", "china" and "chines"): for terms of 5+ letters."""
@@ -69,9 +75,7 @@ def in_corpus(stem: str, known: Mapping[str, int], vocabulary: Sequence[str]) ->
         return True
     if len(stem) < 5:
         return False
-    prefix = stem[: max(4, len(stem) - 2)]
-    at = bisect.bisect_left(vocabulary, prefix)
-    if at < len(vocabulary) and vocabulary[at].startswith(prefix):
+    if has_prefix(vocabulary, stem[: max(4, len(stem) - 2)]):
         return True
     splits = [(stem[:i], stem[i:]) for i in range(len(stem) + 1)]
     edits = itertools.chain(

@@ -3,8 +3,8 @@ searched by bot/retrieval.py. An adapter only: those modules are unchanged."""
 
 from __future__ import annotations
 
-import bisect
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.filters import SearchFilter, newest_day
 from bot.indexing import corpus_changes, store
 from bot.indexing.store import DocumentRecord
+from bot.names import has_prefix
 from bot.query import Query
 from bot.retrieval import Retriever
 
@@ -30,10 +31,18 @@ class FaissStore:
 
     def newest_day(self) -> date | None:
         """The publication day of the newest article, None when no date is known."""
-        return newest_day(d.published for d in self.documents)
+        return self._newest_day
 
     def sources(self) -> list[str]:
         """The outlets the articles come from."""
+        return self._sources
+
+    @cached_property  # a build does not change; every question asks for the outlets
+    def _newest_day(self) -> date | None:
+        return newest_day(d.published for d in self.documents)
+
+    @cached_property
+    def _sources(self) -> list[str]:
         return sorted({d.source for d in self.documents if d.source})
 
     def retriever_for(
@@ -48,12 +57,11 @@ class FaissStore:
 
     def term_counts(self, terms: set[str]) -> dict[str, int]:
         known = self.retriever.document_frequency
-        counts = {term: known.get(term, 0) for term in terms if not term.endswith("-")}
         vocabulary = self.retriever.vocabulary
-        for prefix in (term for term in terms if term.endswith("-")):
-            at = bisect.bisect_left(vocabulary, prefix)
-            counts[prefix] = int(at < len(vocabulary) and vocabulary[at].startswith(prefix))
-        return counts
+        return {  # "covid-": does some term start with it?
+            term: int(has_prefix(vocabulary, term)) if term.endswith("-") else known.get(term, 0)
+            for term in terms
+        }
 
 
 class _Filtered:

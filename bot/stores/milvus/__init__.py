@@ -8,6 +8,7 @@ gives answering one question's passages in the shape it reads."""
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +38,15 @@ class MilvusStore:
 
     def newest_day(self) -> date | None:
         """The publication day of the newest article (read once: a build does not change)."""
-        return self._articles()[0]
+        return self._articles[0]
 
     def sources(self) -> list[str]:
         """The outlets the articles come from (as Milvus keeps them: case-folded)."""
-        return self._articles()[1]
+        return self._articles[1]
 
+    @cached_property  # one pass over the build's documents, which do not change
     def _articles(self) -> tuple[date | None, list[str]]:
-        if not hasattr(self, "_facts"):
-            self._facts = self.index.articles()
-        return self._facts
+        return self.index.articles()
 
     def retriever_for(
         self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None

@@ -220,19 +220,18 @@ class MilvusIndex:
         prefixes = {
             s[: max(4, len(s) - 2)] for s in stems if len(s) >= 5 and not frequency.get(s, 0)
         }
-        milvus = client(self.settings)
-        jobs = [
-            _pool().submit(
-                milvus.query,
-                self.name + schema.TERMS,
-                filter=f'pk like "{schema.encode_term(prefix)}%"',
-                output_fields=["pk"],
-                limit=1,
-            )
-            for prefix in sorted(prefixes)
-        ]
+        jobs = [_pool().submit(self._first_with_prefix, prefix) for prefix in sorted(prefixes)]
         vocabulary = sorted({schema.decode_term(r["pk"]) for job in jobs for r in job.result()})
         return frequency, vocabulary
+
+    def _first_with_prefix(self, prefix: str) -> list[dict[str, Any]]:
+        """A corpus term starting with `prefix`, as a row ([] when there is none)."""
+        return client(self.settings).query(
+            self.name + schema.TERMS,
+            filter=f'pk like "{schema.encode_term(prefix)}%"',
+            output_fields=["pk"],
+            limit=1,
+        )
 
     def term_counts(self, keys: set[str]) -> dict[str, int]:
         """Document frequencies of these terms (0 for unknown ones)."""
@@ -250,14 +249,8 @@ class MilvusIndex:
             part = batch[begin : begin + 2000]
             for row in milvus.query(self.name + schema.TERMS, ids=part, output_fields=["df"]):
                 frequency[encoded[row["pk"]]] = int(row["df"])
-        for prefix in sorted(prefixes):  # "covid-": does some term start with it?
-            rows = milvus.query(
-                self.name + schema.TERMS,
-                filter=f'pk like "{schema.encode_term(prefix)}%"',
-                output_fields=["pk"],
-                limit=1,
-            )
-            frequency[prefix] = int(bool(rows))
+        for prefix in prefixes:  # "covid-": does some term start with it?
+            frequency[prefix] = int(bool(self._first_with_prefix(prefix)))
         return frequency
 
     def _bm25(self, question_terms: list[str], tokens: str, frequency: dict[str, int]) -> float:
