@@ -188,7 +188,9 @@ def stories(retriever: Retriever, hits: list[Hit], topic: list[str]) -> list[Sto
         for sentence in range(first, first + LEAD_SENTENCES):
             if sentence < len(data.sentences["doc"]) and data.sentences["doc"][sentence] == doc:
                 read |= retriever.sentence_terms(sentence)
-        read |= {part for word in read if "-" in word for part in word.split("-")}  # covid-19
+        hyphenated = [word for word in read if "-" in word]
+        read |= {part for word in hyphenated for part in word.split("-")}  # covid-19
+        read |= {word.replace("-", "") for word in hyphenated}  # "take-down" is "takedown"
         about = sum(w for t, w in weights.items() if _read_in(t, read)) / total if topic else 1.0
         found[doc] = Story(doc, about, rank, data.documents[doc].published, lead_chunk)
     return list(found.values())
@@ -197,7 +199,7 @@ def stories(retriever: Retriever, hits: list[Hit], topic: list[str]) -> list[Sto
 def _read_in(term: str, read: set[str]) -> bool:
     """Whether the term is among the words read, alone or ending a compound ("strike" in
     "airstrike"; only stems of COMPOUND_MIN letters or more, so "rain" is not in "train")."""
-    if term in read:
+    if term in read or term.replace("-", "") in read:
         return True
     tail = term.removesuffix("e")  # stems keep or drop a final e: strike, airstrik
     return len(tail) >= COMPOUND_MIN and any(

@@ -153,3 +153,17 @@ def test_the_latest_is_found_when_it_ranks_below_the_passages_weighed(
         assert [c.rank for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     else:  # without: the best-ranked passages hold only older stories
         assert answer.citations[0].published < "2019-11-27"
+
+
+def test_a_company_form_and_a_hyphenated_word_do_not_hide_the_lead(
+    late_2019, tmp_path: Path, embedder
+) -> None:
+    # The lead names "HDT Védelmi Ipari Kft. (HDT Limited)": the sentence goes on past "Kft.".
+    deal = late_2019.ask("summarize the hirtenberger deal")
+    assert deal.answered_as == "overview"
+    assert "acquired Austrian mortar and shell manufacturer" in deal.answer
+    # "takedown" as asked, "take-down" in the article's lead: the same word.
+    bot = _bot_over(tmp_path, "2020-1*.md", embedder)
+    answer = bot.ask("tell me about the github youtube-dl takedown")
+    assert answer.answered_as == "overview"
+    assert answer.answer.startswith("On Friday, code hosting and sharing website GitHub blocked")

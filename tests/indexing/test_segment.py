@@ -81,6 +81,18 @@ def test_abbreviations_initials_and_acronyms() -> None:
     ]
 
 
+def test_company_forms_of_other_countries_do_not_end_a_sentence() -> None:
+    text = (
+        "On October 29, HDT Védelmi Ipari Kft. (HDT Limited) acquired Hirtenberger. "
+        "It bought Siemens AG. The deal closed."
+    )
+    assert assert_exact(text) == [
+        "On October 29, HDT Védelmi Ipari Kft. (HDT Limited) acquired Hirtenberger.",
+        "It bought Siemens AG.",
+        "The deal closed.",
+    ]
+
+
 def test_very_long_lines_are_cut_into_bounded_sentences_with_exact_offsets() -> None:
     from bot.indexing.segment import MAX_SENTENCE_CHARS
 
