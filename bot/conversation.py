@@ -276,9 +276,12 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
         return Resolution(typed, "first")
     prefer = Preference(last.doc_id, last.paragraph) if last.doc_id else None
     asked, before = asked_overview(typed), asked_overview(last.question)
-    if asked and not asked.topic and asked.since is None and before and before.topic:
-        # "what's the latest?" after "tell me about Hong Kong": the latest on Hong Kong
-        return Resolution(f"{typed.rstrip(' ?!.')} on {before.topic}?", "ellipsis")
+    if asked and not asked.topic and asked.since is None:
+        # "what's the latest?" after "tell me about Hong Kong": the latest on Hong Kong; after
+        # "Who did Boris Johnson beat?": the latest on Boris Johnson
+        topic = before.topic if before else " ".join(n.text for n in names_in(last.question))
+        if topic:
+            return Resolution(f"{typed.rstrip(' ?!.')} on {topic}?", "ellipsis")
     and_x = _AND_X.match(typed.rstrip(" ?!."))
     if and_x:
         focus = next(g for g in and_x.groups() if g is not None).strip()

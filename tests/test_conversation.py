@@ -126,6 +126,10 @@ def test_after_an_overview_and_x_asks_for_the_same_overview_of_x() -> None:
     assert resolve(latest, "any news?").looked_up == "any news on hong kong?"
     assert resolve(latest, "what's new").looked_up == "what's new on hong kong?"
     assert resolve(None, "any news?").looked_up == "any news?"  # all the news
+    # After a question about a story, the latest on what it named.
+    beat = Turn(question="Who did Boris Johnson beat for the leadership?", answer="...")
+    assert resolve(beat, "what's the latest?").looked_up == "what's the latest on Boris Johnson?"
+    assert resolve(Turn("who won?", "..."), "any news?").looked_up == "any news?"
     assert resolve(Turn("any facebook news?", "..."), "what about the data leak").looked_up == (
         "any data leak news?"
     )
