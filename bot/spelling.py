@@ -9,8 +9,11 @@ user typed is still what the answer says was asked.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
+from pathlib import Path
 
 from bot.lexical import STOPWORDS, terms
 from bot.names import place_words
@@ -96,6 +99,9 @@ _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _END = re.compile(r"[\s.!?…]*$")
 MIN_TYPO_LENGTH = 5  # shorter words have too many one-letter neighbours
+MIN_WORD_TYPO_LENGTH = 6  # ... and English words of five letters too many English ones
+# English words as the reader's tokenizer knows them whole (its WordPiece vocabulary).
+ENGLISH_WORDS = Path(__file__).resolve().parent / "models" / "reader-tokenizer.json"
 
 
 def read_as(question: str, known: Mapping[str, int]) -> str:
@@ -193,21 +199,43 @@ def _correct_typos(text: str, known: Mapping[str, int]) -> str:
         if len(lower) < MIN_TYPO_LENGTH or lower in STOPWORDS or lower in place_words():
             return word
         stems = terms(lower)
-        # A word the stemmer shortens ("fined") is an inflected English word, not a name; one
-        # that begins a hyphenated word of the corpus ("covid" of "covid-19") is no typo.
-        if stems != [lower] or known.get(lower, 0) > 0 or known.get(lower + "-", 0) > 0:
+        # One that begins a hyphenated word of the corpus ("covid" of "covid-19") is no typo.
+        if not stems or known.get(stems[0], 0) > 0 or known.get(lower + "-", 0) > 0:
             return word
-        fixes = {
-            edit for edit in _one_letter_edits(lower) if known.get(edit, 0) > 0 and edit != lower
-        }
-        # Only a word that is its own stem can be written back as a word (names usually are).
-        fixes = {f for f in fixes if terms(f) == [f]}
-        if len(fixes) != 1:
-            return word
-        (fixed,) = fixes
+        if stems != [lower]:
+            # A word the stemmer shortens is an English word ("fined": not "fired"), unless it
+            # is no word of English ("natonal", "artcle"): then the one English word one letter
+            # off whose stem the corpus has is what was meant ("national", "article").
+            if len(lower) < MIN_WORD_TYPO_LENGTH or lower in english_words():
+                return word
+            fixes = {
+                edit: stem[0]
+                for edit in _one_letter_edits(lower)
+                if edit in english_words()  # not "senatance" for "sentance": no word
+                and len(stem := terms(edit)) == 1
+                and known.get(stem[0], 0) > 0
+            }
+            if len(set(fixes.values())) != 1:
+                return word
+            fixed = min(fixes)
+        else:
+            found = {e for e in _one_letter_edits(lower) if known.get(e, 0) > 0 and e != lower}
+            # Only a word that is its own stem can be written back as a word (names usually
+            # are).
+            fixes = {f: f for f in found if terms(f) == [f]}
+            if len(fixes) != 1:
+                return word
+            (fixed,) = fixes
         return fixed.capitalize() if word[:1].isupper() else fixed
 
     return _WORD.sub(replace, text)
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """Lower-case English words: the whole words of the reader's tokenizer vocabulary."""
+    vocabulary = json.loads(ENGLISH_WORDS.read_text(encoding="utf-8"))["model"]["vocab"]
+    return frozenset(w for w in vocabulary if w.isalpha() and w.islower())
 
 
 def _one_letter_edits(word: str) -> set[str]:

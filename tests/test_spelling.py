@@ -64,6 +64,21 @@ def test_a_name_one_letter_off_is_corrected() -> None:
     assert read_as("Was Huwaei fined?", known()) == "Was Huawei fined?"
 
 
+def test_an_english_word_one_letter_off_is_corrected_when_it_is_no_word() -> None:
+    vocabulary = known(ARTICLE + " The national government voted on the article.")
+    assert read_as("what did the natonal goverment say", vocabulary) == (
+        "what did the national government say?"
+    )
+    assert read_as("the vote on the artcle", vocabulary) == "the vote on the article?"
+    # An English word is left as typed, even one letter from a word the corpus has.
+    assert read_as("was he fined", known("He was fired.")) == "was he fined?"
+    # A misspelling one letter from no English word of the corpus stays as typed: "sentance"
+    # is not read as "senatance" (which the stemmer would take for "senate").
+    assert read_as("what sentance did he get", known("The senate voted.")) == (
+        "what sentance did he get?"
+    )
+
+
 def test_the_first_part_of_a_hyphenated_word_is_not_a_typo() -> None:
     # The corpus indexes "covid-19" whole and has "COVI" ("COVI" is for coronavirus): "covid"
     # is one letter from "covi", but it begins "covid-19".
