@@ -122,6 +122,8 @@ _NOT_NAMES = _set(
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
 )
+_TITLES = _set("queen king prince princess pope sir lady lord dame sheikh emperor empress")
+_REGNAL = re.compile(r"I{1,3}|IV|VI{0,3}|IX|XI{0,3}|XIV|XV|XVI")
 _PLACE_PREFIXES = _set("new south north united states kingdom arab emirates republic")
 _PLACE_ACRONYMS = frozenset(["UK", "US", "USA", "EU", "UAE", "UN"])
 # "Who killed X", "who founded X": a regular past-tense verb, which is also its participle.
@@ -136,6 +138,7 @@ _LAST_PREPOSITION = re.compile(
     r"\b(?:to|about|with|on|of|for|against|from|by)\s+(?P<what>(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,2})$",
     re.IGNORECASE,
 )
+_GIST = re.compile(r"\(([^()]+)\)[\s?!.]*$")  # what `_with_gist` added: "(tory leadership race)"
 _LEADING_AND = re.compile(r"^(?:and|but|also|so|ok|okay)[,\s]+", re.IGNORECASE)
 _ORG_WORDS = _set(
     "inc ltd llc plc corp group centre center agency council commission ministry department "
@@ -198,6 +201,10 @@ class Resolution:
     # ... "is it binding?": not the parliament, the vote).
     alternative: str | None = None
     alternative_prefer: Preference | None = None  # ... its preference, when this one has none
+    # The question as typed, asked last when no reading finds an answer: a pointer read wrong
+    # ("who sued him over the emergency?" after a question naming no one) costs no answer
+    # that the question alone would have found.
+    as_typed: str | None = None
 
     @property
     def carried(self) -> bool:
@@ -208,10 +215,15 @@ class Resolution:
     def readings(self) -> list[Resolution]:
         """The readings to try in turn until one finds an answer: this one, then the
         alternative if there is one."""
-        if self.alternative is None:
-            return [self]
-        prefer = self.alternative_prefer or self.prefer
-        return [self, replace(self, looked_up=self.alternative, alternative=None, prefer=prefer)]
+        found = [replace(self, as_typed=None)]
+        if self.alternative is not None:
+            prefer = self.alternative_prefer or self.prefer
+            found.append(
+                replace(found[0], looked_up=self.alternative, alternative=None, prefer=prefer)
+            )
+        if self.as_typed is not None and self.as_typed not in (r.looked_up for r in found):
+            found.append(replace(found[0], looked_up=self.as_typed, alternative=None))
+        return found
 
 
 @dataclass
@@ -324,7 +336,13 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
         for i, pointer in pointers.items()
     }
     as_thing = _substitute(last, body, tokens, things) if things != pointers else None
-    return Resolution(replaced, "pronoun", prefer, as_thing if as_thing != replaced else None)
+    return Resolution(
+        replaced,
+        "pronoun",
+        prefer,
+        as_thing if as_thing != replaced else None,
+        as_typed=typed if terms(" ".join(content)) else None,  # not "who is he?" alone
+    )
 
 
 def prefer_previous(retriever: Retriever, prefer: Preference | None) -> Retriever:
@@ -525,6 +543,8 @@ def _kind(words: list[str]) -> str:
         len(words) == 1 and words[0] in _PLACE_ACRONYMS
     ):
         return "place"
+    if len(words) > 1 and (lower[0] in _TITLES or _REGNAL.fullmatch(words[-1])):
+        return "person"  # "Queen Elizabeth II", "Pope Francis", "Louis XIV"
     if lower[-1] in _ORG_WORDS or any(w.isupper() and len(w) > 1 for w in words):
         return "org"
     if 2 <= len(words) <= 4 and all(
@@ -636,11 +656,17 @@ def _with_gist(previous: str, text: str) -> str:
     """`text` with what the `previous` question was about added in brackets, in its own words:
     "Who said so (Huawei invest over five years)?"; an overview's topic as asked."""
     overview = asked_overview(previous)
+    # A previous question that carried a gist itself passes that on, so gists do not pile
+    # up over a chat: "How many votes did he get (tory leadership race)?" ... "who was he
+    # up against?" is "Who was he up against (tory leadership race)?".
+    carried = _GIST.search(previous)
+    source = overview.topic if overview else carried.group(1) if carried else previous
     have = {w.lower() for w, _, _ in _tokens(text)}
     gist = [
         w
-        for w, _, _ in _tokens(overview.topic if overview else previous)
-        if w.lower() not in STOPWORDS | _WH | _AUX and w.lower() not in have
+        for w, _, _ in _tokens(source)
+        if w.lower() not in STOPWORDS | _WH | _AUX | set(_PERSON) | set(_THING) | set(_PLURAL)
+        and w.lower() not in have
     ]
     if gist:
         stripped = text.rstrip(" ?!.")

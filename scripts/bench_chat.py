@@ -14,6 +14,7 @@ Writes scripts/results/bench_chat.json.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
@@ -59,8 +60,13 @@ def right(answer: Answer, gold: list[str]) -> bool:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dialogues", type=Path, default=DIALOGUES, help="a dialogues file")
+    parser.add_argument("--name", default="bench_chat", help="results file name")
+    args = parser.parse_args()
     bot = Newsbot(settings_for("crowded"))
-    dialogues = [json.loads(line) for line in DIALOGUES.read_text(encoding="utf-8").splitlines()]
+    lines = args.dialogues.read_text(encoding="utf-8").splitlines()
+    dialogues = [json.loads(line) for line in lines]
     asked: Counter[str] = Counter()
     scores = {"in conversation": Counter(), "each turn alone": Counter()}
     missed = []
@@ -104,7 +110,7 @@ def main() -> None:
         "right": {how: dict(score) for how, score in scores.items()},
         "missed": missed,
     }
-    print(f"wrote {benchlib.write_results('bench_chat', results)}")
+    print(f"wrote {benchlib.write_results(args.name, results)}")
 
 
 if __name__ == "__main__":

@@ -86,9 +86,12 @@ def test_it_is_also_read_as_the_thing_the_last_question_was_about() -> None:
     resolution = resolve(vote, "is it binding?")
     # "it" as a name in the last question first; if that finds no answer, as what the last
     # question was about.
-    first, then = resolution.readings
-    assert first == resolution and then.looked_up == "Is it binding (Iraqi parliament vote)?"
+    first, then, as_typed = resolution.readings
+    assert first.looked_up == resolution.looked_up
+    assert then.looked_up == "Is it binding (Iraqi parliament vote)?"
     assert then.prefer == resolution.prefer and then.alternative is None
+    # And when neither finds an answer, the question as typed, as if asked alone.
+    assert as_typed.looked_up == "is it binding?" and as_typed.prefer == resolution.prefer
     # A pointer that is not "it" has one reading.
     assert [r.looked_up for r in resolve(DING, "Who is he?").readings] == ["Who is Ryan Ding?"]
 
@@ -147,9 +150,15 @@ def test_a_short_nameless_question_is_asked_alone_then_about_the_last_story() ->
     assert (alone.looked_up, alone.prefer) == ("how many died?", None)  # a switch stays a switch
     assert about_it.looked_up == "How many died (new zealand mosque shooting)?"
     assert about_it.prefer is not None and about_it.prefer.doc_id == "nz"
-    # A question with a name of its own, or with more to say, is only asked alone.
+    # A question with a name of its own is only asked alone.
     assert len(resolve(story, "how many died in Wuhan?").readings) == 1
-    assert len(resolve(story, "how many people died in the attack?").readings) == 1
+    # "the attack" is the last story's: asked with its words, then as typed.
+    assert [
+        r.looked_up for r in resolve(story, "how many people died in the attack?").readings
+    ] == [
+        "How many people died in the attack (new zealand mosque shooting)?",
+        "how many people died in the attack?",
+    ]
 
 
 def test_and_x_after_a_question_typed_in_lower_case() -> None:
