@@ -269,3 +269,26 @@ def test_it_standing_for_what_was_asked_about_finds_the_answer(crowded_bot) -> N
     assert follow_up.looked_up.startswith("Is it binding (")
     # The next follow-up points back to the reading that answered.
     assert conversation.last is not None and conversation.last.question == follow_up.looked_up
+
+
+def test_a_pronoun_stands_for_a_name_of_its_kind() -> None:
+    # "Queen Elizabeth II" is a person, so "it" is not her.
+    queen = Turn(
+        "did the queen agree to suspend parliament?",
+        "Yesterday, Queen Elizabeth II announced she will comply with the request.",
+    )
+    assert "Queen" not in resolve(queen, "what did corbyn call it").looked_up
+    assert [n.kind for n in names_in("Queen Elizabeth II and Pope Francis")] == ["person"] * 2
+    # "Hong Kong" is a place, so "he" is not it.
+    shot = Turn(
+        "when did police first shoot a protester in hong kong",
+        "For the first time in the protests in Hong Kong, police fired a live round.",
+    )
+    assert resolve(shot, "how old was he?").looked_up.startswith("How old was he (")
+
+
+def test_a_gist_carried_over_is_passed_on_not_piled_up() -> None:
+    votes = Turn("How many votes did he get (tory leadership race)?", "He won with 92,153 votes.")
+    assert resolve(votes, "who was he up against?").looked_up == (
+        "Who was he up against (tory leadership race)?"
+    )
