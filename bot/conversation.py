@@ -109,6 +109,7 @@ _DESCRIPTIONS = {
 _EXPLETIVE_AFTER_IT = _set(
     "true possible likely clear said reported known fair safe legal important the a"
 )
+_EVENT_VERBS = _set("happen happened happens occur occurred occurs")
 _AND_X = re.compile(
     r"^(?:and|but|also|or|ok|okay|so)?\s*(?:what|how)\s+about\s+(?P<x>.+)$"
     r"|^(?:and|also)\s+(?:what\s+of\s+)?(?P<y>.+)$"
@@ -424,7 +425,12 @@ def _pointers(tokens: list[tuple[str, int, int]]) -> dict[int, tuple[str, str]]:
             nxt = lower[i + 2] if after in ("is", "was", "'s") and i + 2 < len(lower) else after
             if word == "it" and (nxt in _EXPLETIVE_AFTER_IT or after in ("seems", "appears")):
                 continue
-            found[i] = ("org", _THING[word])
+            # "where did it happen?": an event the last turn told of, not a name in it
+            event = word == "it" and (
+                after in _EVENT_VERBS
+                or (after in ("take", "took") and lower[i + 2 : i + 3] == ["place"])
+            )
+            found[i] = ("that", "") if event else ("org", _THING[word])
         elif word in _PLURAL:
             found[i] = ("plural", _PLURAL[word])
         elif (word in ("this", "these", "those") and after not in _TIME_WORDS) or (

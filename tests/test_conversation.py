@@ -285,6 +285,9 @@ def test_a_pronoun_stands_for_a_name_of_its_kind() -> None:
         "For the first time in the protests in Hong Kong, police fired a live round.",
     )
     assert resolve(shot, "how old was he?").looked_up.startswith("How old was he (")
+    # "it" that happened is the event told of, not a name.
+    for typed in ("where did it happen?", "when did it take place?"):
+        assert "it" in resolve(shot, typed).looked_up.split(), typed
 
 
 def test_a_gist_carried_over_is_passed_on_not_piled_up() -> None:
