@@ -741,6 +741,13 @@ def _swap(previous: str, focus: str) -> str:
         # Typed in lower case, so no name to replace: "what happened to corbyn" ... "and jo
         # swinson?" asks about what follows the question's last preposition instead.
         return _capitalised(f"{stripped[: after.start('what')]}{bare_focus}?")
+    if preposition is not None and preposition not in ("in", "for"):
+        # "What did Pompeo say about Mahan Air?" ... "and about Cuba?": what the question's
+        # same preposition was about is swapped ("in" and "for" rather add: "and in Wuhan?").
+        same_preposition = list(re.finditer(rf"\b{preposition}\s+", stripped, re.IGNORECASE))
+        if same_preposition:
+            swapped = " ".join(focus_words[1:])
+            return _capitalised(f"{stripped[: same_preposition[-1].end()]}{swapped}?")
     if preposition is None and not focus.lower().startswith(("in ", "for ")):
         joiner = "in" if kind == "place" else "for"
         return _capitalised(f"{stripped} {joiner} {focus}?")

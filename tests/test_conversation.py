@@ -295,3 +295,13 @@ def test_a_gist_carried_over_is_passed_on_not_piled_up() -> None:
     assert resolve(votes, "who was he up against?").looked_up == (
         "Who was he up against (tory leadership race)?"
     )
+
+
+def test_and_with_a_preposition_swaps_what_the_same_preposition_was_about() -> None:
+    pompeo = Turn("What did Pompeo say about Mahan Air?", "...")
+    assert resolve(pompeo, "and about Cuba?").looked_up == "What did Pompeo say about Cuba?"
+    eff = Turn("what did the eff say about the takedown", "...")
+    assert resolve(eff, "and about the riaa?").looked_up == "What did the eff say about the riaa?"
+    # "in" adds where, unless it replaces a place: "and in Wuhan?"
+    attack = Turn("How many died in the attack?", "...")
+    assert resolve(attack, "and in Wuhan?").looked_up == "How many died in the attack in Wuhan?"
