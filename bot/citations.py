@@ -94,7 +94,14 @@ def checked_citations(answer: Answer) -> Answer:
         return answer
     if not answered_from_kept:
         return dataclasses.replace(
-            answer, answer=None, abstained=True, confidence=0.0, citations=checked, answer_span=None
+            answer,
+            answer=None,
+            abstained=True,
+            confidence=0.0,
+            citations=checked,
+            answer_span=None,
+            abstain_reason="the article that held the answer changed since the index was built",
+            caveats=[],
         )
     return dataclasses.replace(answer, citations=checked)
 

@@ -754,7 +754,6 @@ def index_status_command(
     with user_errors():
         from bot.stores import index_status
 
-        settings = settings_from(corpus, index)
         settings = settings_from(corpus, index, None, store, milvus_uri)
         status = index_status(settings)
         if not status.exists:
@@ -808,8 +807,10 @@ def add(
     """Store articles from web pages and files in the corpus, then update the index."""
     with user_errors():
         from bot.ingest.run import add_sources
+        from bot.stores import check_index_is_for
 
         settings = settings_from(corpus, index)
+        check_index_is_for(settings)
         with _LazyProgress() as progress:
             run = add_sources(settings, sources, progress=progress)
         _report_run(run, settings, json_output)
@@ -893,8 +894,10 @@ def feeds_update(
     """Fetch every feed's new and changed items, store their articles, update the index once."""
     with user_errors():
         from bot.ingest.run import update_feeds
+        from bot.stores import check_index_is_for
 
         settings = settings_from(corpus, index)
+        check_index_is_for(settings)
         with _LazyProgress() as progress:
             run = update_feeds(settings, progress=progress)
         _report_run(run, settings, json_output)

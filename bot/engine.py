@@ -32,7 +32,7 @@ from bot.conversation import (
     prefer_previous,
 )
 from bot.embedding import MODEL_NAME, Embedder
-from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
+from bot.errors import CorpusError, IndexMissingError, IndexUnusableError, QuestionError
 from bot.filters import SearchFilter
 from bot.indexing import Progress, store
 from bot.indexing.store import DocumentRecord, IndexData
@@ -116,7 +116,10 @@ class Newsbot:
         embedder: Embedder | None = None,
         reader: Reader | None = None,
     ) -> Newsbot:
-        """Load the index, building it first if there is none and `build_if_missing`."""
+        """Load the index, building it first if there is none and `build_if_missing`. The
+        corpus must be there: every citation is checked against its article's file."""
+        if not settings.corpus_dir.is_dir():
+            raise CorpusError(f"corpus directory not found: {settings.corpus_dir}")
         try:
             stores.serving_location(settings)
         except IndexMissingError:

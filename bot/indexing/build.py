@@ -505,11 +505,13 @@ class IndexStatus:
 
 
 def index_status(settings: Settings) -> IndexStatus:
-    """Read the manifest only, and compare its file hashes with the corpus as it is now."""
+    """Read the manifest, check the build's files against it (`IndexUnusableError` naming a
+    missing or damaged one), and compare its file hashes with the corpus as it is now."""
     try:
         manifest = store.read_manifest(settings.index_dir)
     except IndexMissingError:
         return IndexStatus(settings.index_dir, False, {}, [])
+    store.verify_build(settings.index_dir / store.BUILDS / manifest["build"], manifest)
     return IndexStatus(
         settings.index_dir, True, manifest, corpus_changes(manifest, settings.corpus_dir)
     )

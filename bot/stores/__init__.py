@@ -80,3 +80,22 @@ def index_status(settings: Settings) -> IndexStatus:
     from bot.indexing import index_status as files_status
 
     return files_status(settings)
+
+
+def check_index_is_for(settings: Settings) -> None:
+    """`CorpusError` when the serving index was built from another corpus directory than
+    `settings.corpus_dir`: storing articles there would rebuild that index from the other
+    corpus (a mistyped `--corpus`). A corpus directory that moved with its checkout is fine."""
+    status = index_status(settings)
+    if not status.exists:
+        return
+    built_from = Path(status.manifest.get("corpus_dir", settings.corpus_dir))
+    here = settings.corpus_dir
+    if built_from.resolve() == here.resolve() or (here.is_dir() and not built_from.is_dir()):
+        return
+    from bot.errors import CorpusError
+
+    raise CorpusError(
+        f"the index at {status.index_dir} holds the corpus {built_from}, not {here}: check "
+        "--corpus, or give this corpus its own --index"
+    )

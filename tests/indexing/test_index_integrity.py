@@ -113,6 +113,9 @@ def test_a_citation_that_no_longer_matches_its_file_is_dropped(built, embedder) 
     port.write_text("Correction: an earlier version misnamed the port.\n\n" + PORT)
     answer = bot.ask(STRIKE)
     assert answer.answer is None and answer.abstained  # never an answer without its citation
+    assert answer.abstain_reason == (
+        "the article that held the answer changed since the index was built"
+    )
     assert [c.rank for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     for citation in answer.citations:
         with open(citation.path, encoding="utf-8") as fh:
@@ -257,3 +260,26 @@ def test_a_full_disk_is_one_line_and_the_encoder_is_stored_once(built, tmp_path:
     assert "needs about" in line and "MB" in line
     assert "Rotterdam" in found["answer"]  # the previous index keeps serving
     assert found["debris"] == "0"
+
+
+def test_index_status_checks_the_build_files(built) -> None:
+    assert newsbot(["index", "status"], built).returncode == 0
+    (store.current_build(built.index_dir) / "chunks.faiss").unlink()
+    one_error_line(newsbot(["index", "status"], built), "chunks.faiss is missing")
+
+
+def test_a_missing_corpus_directory_is_an_error_not_an_empty_answer(built) -> None:
+    moved = built.corpus_dir.with_name("moved")
+    built.corpus_dir.rename(moved)
+    one_error_line(newsbot(["ask", STRIKE], built), "corpus directory not found")
+
+
+def test_adding_to_a_mistyped_corpus_leaves_the_index_of_the_real_one(built, tmp_path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text("Harbour\n\nThe harbour reopened on Friday after repairs.\n")
+    serving = store.current_build(built.index_dir)
+    typo = built.corpus_dir.with_name("corpsu")
+    result = newsbot(["add", str(page), "--corpus", str(typo)], built)
+    one_error_line(result, f"holds the corpus {built.corpus_dir}, not {typo}")
+    assert store.current_build(built.index_dir) == serving and not typo.exists()
+    assert "Rotterdam" in newsbot(["ask", STRIKE], built).stdout.decode()

@@ -9,6 +9,7 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.stores.milvus.client import StoreUnavailableError, error_for
 from bot.stores.milvus.schema import decode_term, encode_term
+from tests.hostile import newsbot, one_error_line
 
 
 def test_a_refused_token_names_the_setting_and_not_the_token(monkeypatch) -> None:
@@ -49,3 +50,13 @@ def test_terms_are_single_tokens_for_milvus_and_come_back_unchanged() -> None:
         assert token.isalnum() and token.isascii()
         assert decode_term(token) == term
     assert encode_term("europe").startswith(encode_term("europ"))
+
+
+def test_a_file_that_is_no_milvus_lite_store_is_one_line(seed_settings, tmp_path) -> None:
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(bytes(range(256)) * 20)
+    result = newsbot(
+        ["ask", "--store", "milvus", "--milvus-uri", str(garbage), "Who is Ryan Ding?"],
+        seed_settings,
+    )
+    one_error_line(result, f"Milvus Lite file {garbage} failed")

@@ -72,8 +72,10 @@ def forget(settings: Settings) -> None:
 
 
 def _quiet_pymilvus() -> None:
-    # pymilvus logs a full traceback for every failed call; the user gets our one line.
-    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    # pymilvus logs a full traceback for every failed call, and Milvus Lite one for a file
+    # it cannot open; the user gets our one line.
+    for name in ("pymilvus", "milvus_lite"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 @contextlib.contextmanager
