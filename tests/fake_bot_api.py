@@ -451,6 +451,35 @@ class FakeBotApi:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
 
+class CannedServer:
+    """`async with CannedServer(status, body, content_type) as server:` answers every request,
+    on any path, alike: a server that is not a Bot API server (a web server's page, an API
+    of another shape). `server.url` is its address, `server.requests` counts what it got."""
+
+    def __init__(self, status: int, body: str, content_type: str) -> None:
+        self.status, self.body, self.content_type = status, body, content_type
+        self.requests = 0
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def __aenter__(self) -> CannedServer:
+        app = web.Application()
+        app.router.add_route("*", "/{path:.*}", self._handle)
+        self._runner = web.AppRunner(app, shutdown_timeout=0.2, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.requests += 1
+        return web.Response(status=self.status, text=self.body, content_type=self.content_type)
+
+
 def auto_entities(text: str) -> list[dict[str, Any]]:
     """The entities Telegram would attach: a leading /command and @mentions (UTF-16 offsets)."""
     entities = []

@@ -72,6 +72,7 @@ from bot.telegram.messages import (
     typing,
 )
 from bot.telegram.refresh import schedule_refresh
+from bot.telegram.request import BotApiRequest, UnexpectedReply
 from bot.telegram.sources import ALL, SourcesStore
 from bot.telegram.sources import FILE_NAME as SOURCES_FILE
 from bot.telegram.state import STATE_KEY, BotState, current_examples, state_of
@@ -517,6 +518,9 @@ def build_application(
         )
         .concurrent_updates(ChatOrderedUpdateProcessor())
         .post_init(_post_init)
+        # python-telegram-bot's own pool sizes: 256 for calls, 1 for the long poll.
+        .request(BotApiRequest(connection_pool_size=256))
+        .get_updates_request(BotApiRequest(connection_pool_size=1))
     )
     if flood_limits:
         builder = builder.rate_limiter(FloodLimiter(max_retries=FLOOD_RETRIES))
@@ -566,8 +570,11 @@ def api_base_url(url: str) -> str:
 
 async def _connect(application: Application) -> None:
     """Check the token and the server with getMe, before anything heavy is loaded."""
-    async with application.bot:
-        pass
+    try:
+        async with application.bot:
+            pass
+    except (KeyError, TypeError, ValueError) as error:  # python-telegram-bot reading the bot user
+        raise UnexpectedReply("getMe did not return a bot user") from error
 
 
 def run_bot(
@@ -593,17 +600,9 @@ def run_bot(
         asyncio.set_event_loop(loop)  # run_polling goes on with (and closes) this loop
         try:
             loop.run_until_complete(_connect(application))
-        except InvalidToken:
+        except TelegramError as error:
             loop.close()
-            raise ConfigError(
-                f"the Bot API server at {server} rejected the token; "
-                "check TELEGRAM_BOT_TOKEN or --token-file"
-            ) from None
-        except NetworkError as error:
-            loop.close()
-            raise NewsbotError(
-                f"cannot reach the Bot API server at {server}: {scrub(str(error), token)}"
-            ) from None
+            raise _start_up_error(error, server, token) from None
         if stop_signals:
             for number in stop_signals:
                 loop.add_signal_handler(number, _stop_soon, application)
@@ -616,6 +615,21 @@ def run_bot(
             raise NewsbotError(
                 "the Telegram bot stopped: " + scrub(f"{type(error).__name__}: {error}", token)
             ) from None
+
+
+def _start_up_error(error: TelegramError, server: str, token: str) -> NewsbotError:
+    """One line saying why the bot could not start with the server at `server`."""
+    if isinstance(error, InvalidToken):
+        return ConfigError(
+            f"the Bot API server at {server} rejected the token; "
+            "check TELEGRAM_BOT_TOKEN or --token-file"
+        )
+    if isinstance(error, UnexpectedReply):
+        return NewsbotError(f"the Bot API server at {server} gave an unexpected reply")
+    said = " ".join(scrub(str(error), token).split())
+    if isinstance(error, NetworkError):
+        return NewsbotError(f"cannot reach the Bot API server at {server}: {said}")
+    return NewsbotError(f"the Bot API server at {server} refused to start the bot: {said}")
 
 
 def _stop_soon(application: Application) -> None:

@@ -40,11 +40,6 @@ def _carries(text: str, token: str) -> bool:
     return scrub(text, token) != text
 
 
-# python-telegram-bot logs a whole traceback (and the body) when a server answers with
-# something that is not JSON, e.g. a proxy's HTML 502 page; the error that follows says it.
-_NOT_JSON = "Can not load invalid JSON data"
-
-
 @contextlib.contextmanager
 def redacted_logs(token: str) -> Iterator[None]:
     """While active, no log record carries the token: not its message, nor its traceback."""
@@ -53,13 +48,6 @@ def redacted_logs(token: str) -> Iterator[None]:
     def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         with contextlib.suppress(Exception):  # a malformed record is logging's business
-            if isinstance(record.msg, str) and record.msg.startswith(_NOT_JSON):
-                record.msg, record.args, record.exc_info = (
-                    "the Bot API server answered with something that is not JSON "
-                    "(e.g. an HTML error page)",
-                    None,
-                    None,
-                )
             message = record.getMessage()
             if _carries(message, token):
                 record.msg, record.args = scrub(message, token), None
