@@ -13,7 +13,9 @@ Question sets, each asked of the index it is about:
   - overview dev and test (tests/data/overview_{dev,test}.jsonl): "tell me about X", "what's
     the latest on X", over the crowded corpus; overview users (overview_users.jsonl), the same
     kind of questions with periods and "what's the latest news?", written by someone who had
-    not seen the code.
+    not seen the code;
+  - crowded users (crowded_users.jsonl): 50 answerable and 20 unanswerable questions on the
+    crowded corpus as people type them, written by a helper session that never saw the code.
 Dev sets are for choosing things; test sets (seed gold, crowded test) only report.
 
 Per set: answer right (of the answerable), unanswerable withheld, false abstentions (of the
@@ -58,6 +60,7 @@ SETS = (  # (name, file, corpus, split)
     ("overview dev", "overview_dev.jsonl", "crowded", "dev"),
     ("overview test", "overview_test.jsonl", "crowded", "test"),
     ("overview users", "overview_users.jsonl", "crowded", "test"),
+    ("crowded users", "crowded_users.jsonl", "crowded", "test"),
 )
 CONFIDENT = 0.5
 
