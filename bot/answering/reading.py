@@ -33,6 +33,11 @@ _CONTINUES = re.compile(
 )
 
 
+# A sentence that opens with a pronoun leaves out who or what it is about; the sentence before
+# it in the passage says.
+_PRONOUN_FIRST = re.compile(r"(he|she|they|it|his|her|their|its)\b", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Reading:
     """The reader's verdict on the shortlisted sentences of one question."""
@@ -203,6 +208,8 @@ def answer_sentences(
     neighbours = [(p, o) for p, o in neighbours if first <= o < last]
     likely = [(p, o) for p, o in neighbours if p >= floor]
     if not likely:
+        if best > first and _PRONOUN_FIRST.match(retriever.data.sentence_text(best)):
+            return best - 1, best  # "He won with 92,153 votes": who "he" is, too
         return best, best
     other = max(likely)[1]
     return min(best, other), max(best, other)

@@ -183,3 +183,12 @@ def test_an_abstention_says_why(seed_bot) -> None:
     weak = seed_bot.ask("What is the weather like in the capital today?")
     assert weak.abstained and weak.abstain_reason.startswith("not confident enough: ")
     assert seed_bot.ask("Who is Ryan Ding?").abstain_reason is None
+
+
+def test_an_answer_that_opens_with_a_pronoun_brings_the_sentence_naming_it(crowded_bot) -> None:
+    bot = crowded_bot("2019-07-*.md")
+    answer = bot.ask("how many votes did boris johnson get in the leadership race")
+    assert "He won with 92,153 votes" in answer.answer
+    assert answer.answer.startswith("Johnson competed for the role against Jeremy Hunt")
+    cited = answer.citations[0]
+    assert cited.text[slice(*cited.highlight)] == answer.answer
