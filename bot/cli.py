@@ -711,7 +711,6 @@ def index_build(
             )
         for warning in report.warnings:
             typer.echo(f"newsbot: warning: {safe_line(warning)}", err=True)
-            typer.echo(f"newsbot: warning: {safe(warning)}", err=True)
         if share is not None:
             typer.echo(
                 f"Shard {share[0] + 1}/{share[1]}: {report.embedded_documents} document(s) "
@@ -827,6 +826,7 @@ def feeds_add(
     """Follow an RSS or Atom feed (checked now; `newsbot feeds update` fetches its items)."""
     with user_errors():
         from bot.ingest.feeds import check_feed
+        from bot.ingest.pages import shown_source
         from bot.ingest.run import fetcher_for
         from bot.ingest.state import SourceState
 
@@ -835,7 +835,7 @@ def feeds_add(
             try:
                 title, items = check_feed(fetcher, url.strip())
             except NewsbotError as error:
-                raise NewsbotError(f"cannot follow {url}: {error}") from None
+                raise NewsbotError(f"cannot follow {shown_source(url)}: {error}") from None
         with SourceState(settings.index_dir) as state:
             new = state.add_feed(url.strip(), title)
         name = f"{title} ({url})" if title else url
@@ -919,7 +919,9 @@ def outcome_line(outcome: Outcome) -> str:
 def _report_run(run: IngestRun, settings: Settings, json_output: bool) -> None:
     """Each outcome on stdout (a line, or a JSON object), then the build on stderr."""
     for outcome in run.outcomes:
-        typer.echo(json_line(outcome.to_json()) if json_output else safe(outcome_line(outcome)))
+        typer.echo(
+            json_line(outcome.to_json()) if json_output else safe_line(outcome_line(outcome))
+        )
     if run.build_error:
         raise NewsbotError(
             f"{run.build_error}; the index was not updated (the previous one serves)"

@@ -1,6 +1,7 @@
 """A small news site on 127.0.0.1 for the ingestion tests: article pages with boilerplate, an
 RSS and an Atom feed, a dead link, a binary file, a page that changes, a page that never
-answers, a feed that is not XML, a page in Windows-1252 and a huge page.
+answers, a page that never stops dripping bytes, a feed that is not XML, a feed cut short, a
+feed with an overlong link, binary bytes served as HTML, a page in Windows-1252 and a huge page.
 
 Pages and feeds carry an ETag and answer a matching If-None-Match with 304, as real servers
 do; every request is counted by path, with its headers kept."""
@@ -16,6 +17,25 @@ from pathlib import Path
 
 SITE = Path(__file__).resolve().parent / "data" / "site"
 HUGE_BYTES = 6_000_000
+LONG_LINK = "/news/" + "a" * 70_000  # longer than any server accepts
+FERRY = (
+    b"<html><head><title>Ferry fares rise in Port Ellery</title>"
+    b'<meta property="og:site_name" content="Harbour Gazette"></head><body><article>'
+    b"<h1>Ferry fares rise in Port Ellery</h1><p>Ferry fares between Port Ellery and Skerry "
+    b"Island will rise by eleven percent in April, the ferry operator Skerry Lines said.</p>"
+    b"<p>Skerry Lines blamed the price of fuel, which it said had doubled in two years.</p>"
+    b"</article></body></html>"
+)
+
+
+def long_link_feed(host: str) -> bytes:
+    """An RSS feed of two items: one whose link is far too long, and the ferry story."""
+    items = [("Too long", LONG_LINK), ("Ferry fares rise", "/news/ferry-fares")]
+    return (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Ferries</title>'
+        + "".join(f"<item><title>{t}</title><link>http://{host}{p}</link></item>" for t, p in items)
+        + "</channel></rss>"
+    ).encode()
 
 
 class NewsSite:
@@ -78,6 +98,25 @@ class NewsSite:
                 "application/rss+xml",
                 lambda: b"Service temporarily unavailable; please come back later.\n",
             ),
+            "/news/ferry-fares": (200, "text/html", lambda: FERRY),
+            "/files/scrambled": (  # binary bytes (NULs) labelled as a web page
+                200,
+                "text/html",
+                lambda: b"<html>\x00\xff\xfe" + bytes(range(256)) * 40,
+            ),
+            "/feeds/long-link.xml": (
+                200,
+                "application/rss+xml",
+                lambda: long_link_feed(self.host),
+            ),
+            "/feeds/cut-short.xml": (
+                200,
+                "application/rss+xml",
+                lambda: (
+                    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Cut</title>'
+                    b"<item><title>A story cut sh"
+                ),
+            ),
             "/huge": (
                 200,
                 "text/html",
@@ -103,6 +142,9 @@ class NewsSite:
                 site.headers.append(
                     {"path": path, **{k.lower(): v for k, v in self.headers.items()}}
                 )
+                if path == "/drip":
+                    self._drip()
+                    return
                 found = site.page(path)
                 if found is None:
                     site.release.wait(60)  # a server that never answers in time
@@ -124,6 +166,17 @@ class NewsSite:
                 # The client may stop reading (the size cap).
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
+
+            def _drip(self) -> None:
+                """A byte every 50 ms, never ending (each read is quick, the whole never is)."""
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", "1000000")
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    while not site.release.wait(0.05):
+                        self.wfile.write(b"<")
+                        self.wfile.flush()
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.errors import NewsbotError
 from bot.ingest.extract import one_line
-from bot.ingest.fetching import Fetched, Fetcher, FetchError, is_url
+from bot.ingest.fetching import Fetched, Fetcher, FetchError, looks_like_url
 from bot.ingest.pages import Outcome, Skipped, read_page, store
 from bot.ingest.state import SourceState
 
@@ -42,7 +42,8 @@ class Entry:
 
 
 def parse_feed(fetched: Fetched) -> tuple[str, list[Entry]]:
-    """(feed title, entries with a link) of an RSS or Atom document; `FeedError` if it is not one."""
+    """(feed title, entries with a link) of an RSS or Atom document; `FeedError` if it is not
+    one, or is so broken (truncated, malformed XML) that no item with a link can be read."""
     import feedparser
 
     parsed = feedparser.parse(fetched.content, response_headers={"content-location": fetched.url})
@@ -51,15 +52,21 @@ def parse_feed(fetched: Fetched) -> tuple[str, list[Entry]]:
     with warnings.catch_warnings():
         # feedparser warns that it maps `updated` to a missing `published`; that is fine here.
         warnings.simplefilter("ignore", DeprecationWarning)
-        return one_line(parsed.feed.get("title", "")), _entries(parsed.entries)
+        title, entries = one_line(parsed.feed.get("title", "")), _entries(parsed.entries)
+    broken = parsed.bozo and not isinstance(
+        parsed.get("bozo_exception"), feedparser.ThingsNobodyCaresAboutButMe
+    )
+    if broken and not entries:
+        raise FeedError("not a valid RSS or Atom feed")
+    return title, entries
 
 
 def _entries(items: list) -> list[Entry]:
     entries = []
     for entry in items:
         link = (entry.get("link") or "").strip()
-        if not is_url(link):
-            continue
+        if not looks_like_url(link):
+            continue  # a malformed http(s) link is kept: fetching it fails, in one line
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = time.strftime("%Y-%m-%d", stamp) if stamp else ""
         marker = "\n".join(
@@ -78,7 +85,7 @@ def _entries(items: list) -> list[Entry]:
 
 def check_feed(fetcher: Fetcher, url: str) -> tuple[str, int]:
     """(title, number of items) of the feed at `url`; `FeedError` or `FetchError` if it is not one."""
-    if not is_url(url):
+    if not looks_like_url(url):
         raise FeedError(f"not an http(s) URL: {url}")
     title, entries = parse_feed(fetcher.get(url, accept=FEED_ACCEPT))
     return title, len(entries)

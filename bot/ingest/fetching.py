@@ -4,19 +4,20 @@ at most a few requests to one host at a time."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import defaultdict
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import httpx
 
 from bot.errors import NewsbotError
 
 USER_AGENT = "newsbot/0.1 (offline news question answering; fetches articles a user asked for)"
-TIMEOUT_SECONDS = 20.0
+TIMEOUT_SECONDS = 20.0  # for connecting, for each read, and for the whole fetch
 MAX_PAGE_BYTES = 5_000_000  # a news page is rarely above 1 MB; larger ones are not read
 PER_HOST = 2  # requests in flight to one host at once
 MAX_REDIRECTS = 5
+MAX_URL_CHARS = 8_192  # what common web servers accept in a request line
 
 
 class FetchError(NewsbotError):
@@ -36,10 +37,27 @@ class Fetched:
     last_modified: str | None
 
 
-def is_url(text: str) -> bool:
-    """Whether `text` is an http(s) URL with a host."""
-    parts = urlsplit(text.strip())
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+def looks_like_url(text: str) -> bool:
+    """Whether `text` is meant as a web address: it starts with http:// or https://."""
+    return text.strip().lower().startswith(("http://", "https://"))
+
+
+def url_problem(url: str) -> str:
+    """Why `url` cannot be fetched, in a few words; '' if it can."""
+    if len(url) > MAX_URL_CHARS:
+        return "URL too long"
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "not a valid URL"
+    if parsed.scheme not in ("http", "https"):
+        return "not an http(s) URL"
+    return "" if parsed.host else "not a valid URL"
+
+
+def too_large(max_bytes: int, what: str = "page") -> str:
+    """Why a page (or file) over `max_bytes` is not read."""
+    return f"larger than {max_bytes // 1_000_000} MB, the most newsbot reads of a {what}"
 
 
 class Fetcher:
@@ -74,26 +92,31 @@ class Fetcher:
         accept: str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5",
     ) -> Fetched:
         """GET `url` (conditionally, given a previous ETag or Last-Modified); `FetchError`
-        for a network error, a timeout, an HTTP error status or a body over the size cap."""
-        if not is_url(url):
-            raise FetchError(f"not an http(s) URL: {url}")
+        for a bad URL, a network error, a timeout (the whole fetch may take `timeout` seconds),
+        an HTTP error status or a body over the size cap."""
+        url = url.strip()
+        if problem := url_problem(url):
+            raise FetchError(problem)
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         with self._host_slot(url):
+            deadline = time.monotonic() + self.timeout
             try:
                 with self._client.stream("GET", url, headers=headers) as response:
-                    return self._read(response)
+                    return self._read(response, deadline)
             except httpx.TimeoutException:
-                raise FetchError(f"timed out after {self.timeout:g} s") from None
+                raise FetchError(self._timed_out()) from None
             except httpx.TooManyRedirects:
                 raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
+            except httpx.InvalidURL:
+                raise FetchError("not a valid URL") from None
             except (httpx.HTTPError, UnicodeError, ValueError) as error:
                 raise FetchError(_network_reason(error)) from None
 
-    def _read(self, response: httpx.Response) -> Fetched:
+    def _read(self, response: httpx.Response, deadline: float) -> Fetched:
         kind, _, _ = response.headers.get("content-type", "").partition(";")
         common = {
             "url": str(response.url),
@@ -108,20 +131,22 @@ class Fetcher:
             raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise FetchError(self._too_large())
+            raise FetchError(too_large(self.max_bytes))
         body = bytearray()
         for block in response.iter_bytes():
             body += block
             if len(body) > self.max_bytes:
-                raise FetchError(self._too_large())
+                raise FetchError(too_large(self.max_bytes))
+            if time.monotonic() > deadline:  # a server dripping bytes: each read is quick
+                raise FetchError(self._timed_out())
         return Fetched(not_modified=False, content=bytes(body), **common)
 
-    def _too_large(self) -> str:
-        return f"larger than {self.max_bytes // 1_000_000} MB, the most newsbot reads of a page"
+    def _timed_out(self) -> str:
+        return f"timed out after {self.timeout:g} s"
 
     def _host_slot(self, url: str) -> threading.BoundedSemaphore:
         with self._hosts_lock:
-            return self._hosts[(urlsplit(url).hostname or "").lower()]
+            return self._hosts[httpx.URL(url).host]
 
     def close(self) -> None:
         self._client.close()

@@ -11,15 +11,24 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.errors import CorpusError
-from bot.indexing.corpus import looks_like_html
+from bot.indexing.corpus import looks_like_html, parse_document, scan_corpus
 from bot.ingest.extract import Article, decode_html, extract_article, one_line
-from bot.ingest.fetching import Fetched, Fetcher, FetchError, is_url
+from bot.ingest.fetching import (
+    MAX_PAGE_BYTES,
+    MAX_URL_CHARS,
+    Fetched,
+    Fetcher,
+    FetchError,
+    looks_like_url,
+    too_large,
+)
 from bot.ingest.state import SourceState
 
 STATUSES = ("added", "updated", "unchanged", "skipped", "failed")
@@ -43,33 +52,49 @@ class Outcome:
     url: str = ""
     message: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input", shown_source(self.input))
+
     def to_json(self) -> dict[str, str]:
         return asdict(self)
+
+
+def shown_source(source: str) -> str:
+    """A URL or path as shown: no URL or path is longer than MAX_URL_CHARS, so one pasted by
+    mistake is shortened."""
+    if len(source) > MAX_URL_CHARS:
+        return f"{source[:80]}... ({len(source):,} characters)"
+    return source
 
 
 class Skipped(Exception):
     """The source was read but holds no article newsbot can store; the message says why."""
 
 
-def read_file(path: Path) -> Article:
+def read_file(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Article:
     """The article in a local `.html`, `.htm`, `.txt` or `.md` file; a text file holding HTML
     is read as HTML. `CorpusError` if it cannot be read, `Skipped` if it is not an article."""
     if path.suffix.lower() not in FILE_SUFFIXES:
         raise Skipped(f"only {', '.join(FILE_SUFFIXES)} files are read")
     try:
-        raw = path.read_bytes()
+        # Non-blocking, so that opening a named pipe does not wait for a writer.
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+            kind = os.fstat(handle.fileno()).st_mode
+            if stat.S_ISDIR(kind):
+                raise CorpusError("a directory, not a file")
+            if not stat.S_ISREG(kind):
+                raise Skipped("not a regular file")
+            raw = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise CorpusError("no such file") from None
-    except IsADirectoryError:
-        raise CorpusError("a directory, not a file") from None
     except OSError as error:
         raise CorpusError((error.strerror or type(error).__name__).lower()) from None
-    if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if len(raw) > max_bytes:
+        raise Skipped(too_large(max_bytes, "file"))
+    if _is_binary(raw):
         raise Skipped("a binary file, not text")
     if path.suffix.lower() in (".html", ".htm") or looks_like_html(raw):
         return extract_article(decode_html(raw))
-    from bot.indexing.corpus import parse_document
-
     try:
         document = parse_document(path.parent, path, raw)
     except CorpusError as error:
@@ -92,6 +117,8 @@ def read_page(fetched: Fetched) -> Article:
     if not is_html:
         kind = fetched.content_type or "unknown content type"
         raise Skipped(f"not an HTML page ({kind})")
+    if _is_binary(fetched.content):
+        raise Skipped(f"binary data, not text (served as {fetched.content_type})")
     return extract_article(decode_html(fetched.content, fetched.charset), fetched.url)
 
 
@@ -113,8 +140,11 @@ def text_digest(text: str) -> str:
     return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
-def store(corpus_dir: Path, state: SourceState, article: Article, source: str) -> Outcome:
-    """Write `article` into the corpus unless the same URL or text is stored already as it is."""
+def store(
+    corpus_dir: Path, state: SourceState, article: Article, source: str, in_corpus: bool = False
+) -> Outcome:
+    """Write `article` into the corpus unless the same URL or text is stored already as it is;
+    `in_corpus`: the source is a file in the corpus, so its text is there already."""
     if len(article.text) < MIN_ARTICLE_CHARS:
         return _outcome(source, "skipped", article, message="no article text found on the page")
     digest = text_digest(article.text)
@@ -122,12 +152,13 @@ def store(corpus_dir: Path, state: SourceState, article: Article, source: str) -
         article, digest
     )
     target = corpus_dir / relative
-    if not target.exists():
-        for other in state.articles_by_text(digest):
-            if (corpus_dir / other).is_file():
-                return _outcome(
-                    source, "unchanged", article, other, f"the same text is stored as {other}"
-                )
+    if in_corpus or not target.exists():
+        stored = [p for p in state.articles_by_text(digest) if (corpus_dir / p).is_file()]
+        other = stored[0] if stored else _corpus_texts(corpus_dir, state).get(digest)
+        if other:
+            return _outcome(
+                source, "unchanged", article, other, f"the same text is stored as {other}"
+            )
     content = render(article)
     before = _read_text(target)
     if before == content:
@@ -141,17 +172,20 @@ def store(corpus_dir: Path, state: SourceState, article: Article, source: str) -
 def add_source(corpus_dir: Path, state: SourceState, fetcher: Fetcher, source: str) -> Outcome:
     """Fetch or read one source and store its article; never raises for a bad source."""
     try:
-        if is_url(source):
+        if looks_like_url(source):
             article = read_page(fetcher.get(source))
             if not article.url:
-                article = replace(article, url=source)
+                article = replace(article, url=source.strip())
+            in_corpus = False
         else:
-            article = read_file(Path(source).expanduser())
+            path = Path(source).expanduser()
+            article = read_file(path, fetcher.max_bytes)
+            in_corpus = path.resolve().is_relative_to(corpus_dir.resolve())
     except (FetchError, CorpusError) as error:
         return Outcome(source, "failed", message=str(error))
     except Skipped as why:
         return Outcome(source, "skipped", message=str(why))
-    return store(corpus_dir, state, article, source)
+    return store(corpus_dir, state, article, source, in_corpus)
 
 
 def _outcome(
@@ -167,6 +201,27 @@ def _outcome(
         article.url,
         message,
     )
+
+
+def _is_binary(raw: bytes) -> bool:
+    """NUL bytes near the start, and no UTF-16 byte-order mark: not text."""
+    return b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def _corpus_texts(corpus_dir: Path, state: SourceState) -> dict[str, str]:
+    """Text digest -> file, for every article in the corpus, stored by newsbot or not; read
+    once per run (kept on `state`), when a new file would be written."""
+    if state.corpus_texts is None:
+        state.corpus_texts = {}
+        found = scan_corpus(corpus_dir).supported if corpus_dir.is_dir() else []
+        for path in found:
+            try:
+                document = parse_document(corpus_dir, path, path.read_bytes())
+            except (OSError, CorpusError):
+                continue  # the build reports it
+            digest = text_digest(document.text[document.body_start :])
+            state.corpus_texts.setdefault(digest, document.doc_id)
+    return state.corpus_texts
 
 
 def _new_name(article: Article, digest: str) -> str:

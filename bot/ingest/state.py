@@ -82,6 +82,8 @@ class SourceState:
         except (OSError, sqlite3.Error) as error:
             raise NewsbotError(f"cannot open {self.path}: {error}") from None
         self._lock = threading.Lock()
+        # Text digest -> file of every article in the corpus: `pages.store` reads it once a run.
+        self.corpus_texts: dict[str, str] | None = None
 
     def close(self) -> None:
         self._db.close()

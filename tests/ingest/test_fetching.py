@@ -1,5 +1,5 @@
 """Fetching politely: never more than PER_HOST requests in flight to one host, however many
-workers ask at once."""
+workers ask at once; a bad URL or a server that never ends is a few words, not a traceback."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
+
 from bot.ingest.feeds import WORKERS
-from bot.ingest.fetching import PER_HOST, Fetcher
+from bot.ingest.fetching import PER_HOST, Fetcher, FetchError
+from tests.site_server import NewsSite
 
 PAGES = 2 * PER_HOST + 1
 
@@ -77,3 +80,37 @@ def test_one_host_never_gets_more_than_per_host_requests_at_once() -> None:
     assert [f.url for f in fetched] == urls and all(f.content for f in fetched)
     # Requests overlapped (two were in flight together), and never more than allowed.
     assert site.most == PER_HOST
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1/x", "not a valid URL"),
+        ("http://127.0.0.1:9/\x01x", "not a valid URL"),
+        ("http:///news", "not a valid URL"),
+        ("ftp://127.0.0.1/x", "not an http(s) URL"),
+        ("http://127.0.0.1:9/" + "a" * 100_000, "URL too long"),
+    ],
+)
+def test_a_bad_url_fails_in_a_few_words(url: str, reason: str) -> None:
+    with Fetcher() as fetcher, pytest.raises(FetchError) as error:
+        fetcher.get(url)
+    assert str(error.value) == reason
+
+
+def test_a_server_dripping_bytes_times_out_as_a_whole() -> None:
+    """Each read gets a byte at once, the page never ends: the whole fetch has a deadline."""
+    found: list[str] = []
+
+    def fetch() -> None:
+        try:
+            fetcher.get(site.url("/drip"))
+        except FetchError as error:
+            found.append(str(error))
+
+    with NewsSite() as site, Fetcher(timeout=1) as fetcher:
+        worker = threading.Thread(target=fetch, daemon=True)
+        worker.start()
+        worker.join(timeout=120)  # only keeps a fetcher without a deadline from hanging the test
+        assert not worker.is_alive(), "the fetch never ended"
+    assert found == ["timed out after 1 s"]

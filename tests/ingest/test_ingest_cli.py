@@ -4,6 +4,7 @@ news site served on 127.0.0.1 (tests/site_server.py)."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from bot.config import Settings, load_settings
 from bot.indexing import store
 from tests.hostile import PROGRESS_LINE
 from tests.ingest.test_extract import BOILERPLATE
-from tests.site_server import NewsSite
+from tests.site_server import LONG_LINK, NewsSite
 
 runner = CliRunner()
 
@@ -312,6 +313,13 @@ def test_add_says_what_became_of_each_source(news, tmp_path: Path) -> None:
 def test_a_feed_that_is_not_a_feed_is_refused_in_one_line(news) -> None:
     site, _, _ = news
     one_error_line(run("feeds", "add", site.url("/feeds/broken.xml")), "not an RSS or Atom feed")
+    one_error_line(
+        run("feeds", "add", site.url("/feeds/cut-short.xml")),
+        f"cannot follow {site.url('/feeds/cut-short.xml')}: not a valid RSS or Atom feed",
+    )
+    one_error_line(
+        run("feeds", "add", "http://[::1/x"), "cannot follow http://[::1/x: not a valid URL"
+    )
     one_error_line(run("feeds", "add", site.url("/slow")), "timed out after 1 s")
     one_error_line(run("feeds", "remove", site.url("/feeds/broken.xml")), "not following")
     listed = run("feeds", "list", "--json")
@@ -372,3 +380,64 @@ def test_index_status_names_the_files_it_skips_and_why(news) -> None:
     finally:
         for name in strays:
             (corpus / name).unlink()
+
+
+def shown(source: str) -> str:
+    """How a source far too long to be a URL or path is named in the output."""
+    return f"{source[:80]}... ({len(source):,} characters)"
+
+
+def test_bad_urls_and_files_fail_alone_in_one_line_and_the_rest_is_indexed(news, tmp_path) -> None:
+    site, settings, outcomes = news
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)  # reading it would wait for a writer forever
+    bridge = tmp_path / "bridge.txt"
+    bridge.write_text(
+        "Skerry bridge closes for repairs\n\nThe bridge to Skerry Island will close for six "
+        "weeks from May while engineers replace its steel cables, the council said.\n",
+        encoding="utf-8",
+    )
+    tidal = by_input(outcomes, site, "/news/tidal-plant")["path"]
+    long_url = site.url("/" + "a" * 100_000)
+    result = run(
+        "add",
+        "http://[::1/x",
+        site.url("/\x01x"),
+        long_url,
+        str(pipe),
+        site.url("/files/scrambled"),
+        str(settings.corpus_dir / tidal),  # an article already in the corpus
+        str(bridge),
+    )
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.stdout.splitlines()
+    assert lines[:5] == [
+        "failed: http://[::1/x: not a valid URL",
+        f"failed: {site.url('/')}\\x01x: not a valid URL",
+        f"failed: {shown(long_url)}: URL too long",
+        f"skipped: {pipe}: not a regular file",
+        f"skipped: {site.url('/files/scrambled')}: binary data, not text (served as text/html)",
+    ]
+    assert lines[5].startswith(f"unchanged: {settings.corpus_dir / tidal} -> {tidal} ")
+    assert lines[5].endswith(f"; the same text is stored as {tidal}")
+    assert lines[6].startswith(f"added: {bridge} -> files/skerry-bridge-closes-for-repairs-")
+    assert len(lines) == 7
+    answer = json.loads(run("ask", "--json", "How long will the Skerry bridge close?").stdout)
+    assert "six weeks" in answer["answer"]
+
+
+def test_an_item_with_an_overlong_link_fails_alone_and_the_rest_is_indexed(news) -> None:
+    site, _, _ = news
+    assert run("feeds", "add", site.url("/feeds/long-link.xml")).exit_code == 0
+    result = run("feeds", "update")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert sorted(result.stdout.splitlines()) == [
+        f"added: {site.url('/news/ferry-fares')} -> web/127-0-0-1/ferry-fares-"
+        + result.stdout.split("ferry-fares-")[1].split()[0]
+        + ' "Ferry fares rise in Port Ellery" (Harbour Gazette)',
+        f"failed: {shown(f'http://{site.host}{LONG_LINK}')}: URL too long",
+    ]
+    answer = json.loads(run("ask", "--json", "How much will ferry fares rise?").stdout)
+    assert "eleven percent" in answer["answer"]

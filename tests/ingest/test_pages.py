@@ -1,13 +1,17 @@
 """Storing articles: one document per URL and per text, a changed page replaces its old version,
-and a local file becomes an article with front matter."""
+and a local file becomes an article with front matter; what is not text is not read."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from bot.indexing.corpus import parse_document
 from bot.ingest.extract import Article
-from bot.ingest.pages import read_file, store
+from bot.ingest.fetching import MAX_PAGE_BYTES, Fetched
+from bot.ingest.pages import Skipped, read_file, read_page, store
 from bot.ingest.state import SourceState
 
 TEXT = (
@@ -85,3 +89,50 @@ def test_a_text_file_is_stored_with_its_headline_and_front_matter(tmp_path: Path
         "Harbour Gazette",
         "2024-04-02",
     )
+
+
+def test_a_text_already_in_the_corpus_is_not_stored_again(tmp_path: Path) -> None:
+    """The same text as any article in the corpus, stored by newsbot or put there by hand."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    by_hand = corpus / "lighthouse.txt"
+    by_hand.write_text("Lighthouse to be repainted\n\n" + TEXT + "\n", encoding="utf-8")
+    with SourceState(tmp_path / "index") as state:
+        itself = store(corpus, state, read_file(by_hand), str(by_hand))
+        from_web = store(corpus, state, article(), "https://example.org/news/lighthouse")
+    for outcome in (itself, from_web):
+        assert (outcome.status, outcome.path) == ("unchanged", "lighthouse.txt")
+        assert outcome.message == "the same text is stored as lighthouse.txt"
+    assert [p.name for p in corpus.rglob("*")] == ["lighthouse.txt"]
+
+
+def test_only_regular_files_are_read_and_no_more_than_a_page(tmp_path: Path) -> None:
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)  # reading it would wait for a writer forever
+    zeros = tmp_path / "zeros.txt"
+    zeros.symlink_to("/dev/zero")  # reading it would never end
+    big = tmp_path / "big.txt"
+    big.write_text("Tides. " * (MAX_PAGE_BYTES // 7 + 1), encoding="utf-8")
+    for path, reason in (
+        (pipe, "not a regular file"),
+        (zeros, "not a regular file"),
+        (big, "larger than 5 MB, the most newsbot reads of a file"),
+    ):
+        with pytest.raises(Skipped) as why:
+            read_file(path, MAX_PAGE_BYTES)
+        assert str(why.value) == reason
+
+
+def test_binary_bytes_served_as_a_web_page_are_not_an_article() -> None:
+    page = Fetched(
+        url="http://127.0.0.1/scrambled",
+        not_modified=False,
+        content=b"<html>\x00\xff\xfe" + bytes(range(256)) * 40,
+        content_type="text/html",
+        charset=None,
+        etag=None,
+        last_modified=None,
+    )
+    with pytest.raises(Skipped) as why:
+        read_page(page)
+    assert str(why.value) == "binary data, not text (served as text/html)"
