@@ -85,13 +85,13 @@ def sample(items: list[Any], n: int, seed: int) -> list[Any]:
 
 
 def index_usable(settings: Any) -> bool:
-    """Whether `settings.index_dir` holds a build this newsbot can serve, up to date."""
+    """Whether `settings.index_dir` holds a build this newsbot can serve, up to date (the
+    corpus, the chunking and the sentence splitter as they are now)."""
     from bot.errors import IndexUnusableError
-    from bot.indexing import index_status, store
+    from bot.indexing import index_status
 
     try:
-        status = index_status(settings)
-        return status.exists and not status.stale and bool(store.read_manifest(settings.index_dir))
+        return index_status(settings).up_to_date(settings)
     except IndexUnusableError:  # built by an older newsbot: rebuild it
         return False
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from bot.cli import app, below
 from bot.config import Settings
+from bot.indexing import build as build_module
 from tests.hostile import PROGRESS_LINE
 
 runner = CliRunner()
@@ -173,6 +174,18 @@ def test_index_status_tells_what_is_indexed_and_whether_it_is_stale(make_corpus,
     assert "corpus changed since: b.md" in runner.invoke(app, ["index", "status", *where]).stdout
     skipped = runner.invoke(app, ["index", "build", "--if-needed", *where])
     assert "Indexed 2 document(s)" in skipped.stdout
+    assert "up to date" in runner.invoke(app, ["index", "build", "--if-needed", *where]).stdout
+
+
+def test_an_index_split_by_another_splitter_is_rebuilt_if_needed(
+    make_corpus, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_corpus({"a.txt": "Headline here\n\nThe mayor opened a new bridge on Monday.\n"})
+    where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    assert runner.invoke(app, ["index", "build", *where]).exit_code == 0
+    monkeypatch.setattr(build_module, "SPLITTER", "rules-next")  # a newer newsbot's splitter
+    rebuilt = runner.invoke(app, ["index", "build", "--if-needed", *where])
+    assert "Indexed 1 document(s)" in rebuilt.stdout, rebuilt.stdout
     assert "up to date" in runner.invoke(app, ["index", "build", "--if-needed", *where]).stdout
 
 

@@ -495,11 +495,13 @@ class IndexStatus:
         return "query_encoder" in self.manifest
 
     def up_to_date(self, settings: Settings) -> bool:
-        """Built, from the corpus as it is, with these chunk settings and a lean query encoder."""
+        """Built, from the corpus as it is, with these chunk settings, this sentence splitter
+        and a lean query encoder."""
         return (
             self.exists
             and not self.stale
             and self.manifest.get("chunking") == settings.chunking
+            and self.manifest.get("recipe", {}).get("splitter") == SPLITTER
             and self.has_query_encoder
         )
 
