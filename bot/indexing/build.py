@@ -32,7 +32,7 @@ from bot.indexing.corpus import (
     SUPPORTED_SUFFIXES,
     Document,
     file_hashes,
-    parse_document,
+    parse_for_build,
     read_article,
     scan_corpus,
 )
@@ -287,7 +287,7 @@ def _read(
                 )
             )
         else:
-            document = parse_document(corpus_dir, path, raw)
+            document = parse_for_build(corpus_dir, path, raw, warnings)
             if document.text[document.body_start :].strip():
                 part = _Part(
                     _record(document), np.zeros((0, 3), np.int64), np.zeros((0, 5), np.int64)

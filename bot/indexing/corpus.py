@@ -13,13 +13,14 @@ import hashlib
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from bot.errors import CorpusError
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
 FRONT_MATTER_KEYS = ("title", "source", "url", "published")
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(.*?)\n---[ \t]*(?:\n|\Z)", re.DOTALL)
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(?:(.*?)\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 _HEADLINE_MAX_CHARS = 200
 UNREADABLE = "unreadable"  # what `file_hashes` records for a file it cannot read
 WEB_PAGE_SUFFIXES = (".html", ".htm")
@@ -273,11 +274,33 @@ def parse_document(corpus_dir: Path, path: Path, raw: bytes) -> Document:
         title=title,
         source=meta.get("source", ""),
         url=meta.get("url", ""),
-        published=meta.get("published", ""),
+        published=meta.get("published", "") if _is_date(meta.get("published", "")) else "",
         text=text,
         body_start=body_start,
         sha256=hashlib.sha256(raw).hexdigest(),
     )
+
+
+def parse_for_build(corpus_dir: Path, path: Path, raw: bytes, warnings: list[str]) -> Document:
+    """`parse_document`, with a warning when its `published:` is no date (the article is
+    indexed undated)."""
+    document = parse_document(corpus_dir, path, raw)
+    published = _front_matter(document.text)[0].get("published", "")
+    if not _is_date(published):
+        warnings.append(
+            f"{document.doc_id}: published {published!r} is no date (YYYY-MM-DD); indexed undated"
+        )
+    return document
+
+
+def _is_date(text: str) -> bool:
+    if not text:
+        return True  # no date is no bad date
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None
 
 
 def _text_mode(raw: bytes) -> str:
@@ -317,7 +340,7 @@ def _front_matter(text: str) -> tuple[dict[str, str], int]:
     if not match:
         return {}, 1 if text.startswith("\ufeff") else 0
     meta = {}
-    for line in match.group(1).splitlines():
+    for line in (match.group(1) or "").splitlines():
         key, sep, value = line.partition(":")
         if sep and key.strip().lower() in FRONT_MATTER_KEYS:
             meta[key.strip().lower()] = value.strip().strip("\"'")

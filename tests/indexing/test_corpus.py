@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import CorpusError
+from bot.indexing import build_index
 from bot.indexing.corpus import load_corpus
 
 ARTICLE = "Body sentence one. Body sentence two.\n\nSecond paragraph here.\n"
@@ -24,6 +25,23 @@ def test_front_matter_gives_metadata_and_is_not_indexed(tmp_path: Path) -> None:
         "",
     )
     assert document.text[document.body_start :].strip() == ARTICLE.strip()
+
+
+def test_an_impossible_date_is_dropped_and_empty_front_matter_is_no_article(
+    make_corpus, embedder
+) -> None:
+    settings = make_corpus(
+        {
+            "bridge.md": "---\ntitle: Bridge\npublished: 2024-99-99\n---\n" + ARTICLE,
+            "nothing.md": "---\n---",
+        }
+    )
+    report = build_index(settings, embedder=embedder)
+    assert [d.published for d in load_corpus(settings.corpus_dir).documents] == [""]
+    assert report.warnings == [
+        "bridge.md: published '2024-99-99' is no date (YYYY-MM-DD); indexed undated",
+        "skipped nothing.md: it is empty (no text to index)",
+    ]
 
 
 def test_a_short_first_line_is_the_title_not_a_passage(tmp_path: Path) -> None:
