@@ -198,6 +198,7 @@ _LINE_BREAK = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 _C1 = re.compile(f"[\x7f-\x9f{_BIDI}]")
 ANSWER_SHOWN_CHARS = 500  # an answer sentence longer than this is cut, with an ellipsis
 PASSAGE_SHOWN_CHARS = 1200  # so is a cited passage in `ask` (in full in /sources and JSON)
+ECHO_CHARS = 600  # a piped chat echoes each question; one longer than this (refused) is cut
 
 
 def safe(text: str) -> str:
@@ -468,7 +469,14 @@ def chat(
         if not line:
             continue
         if not interactive and not json_output:
-            typer.echo(safe(f"? {line}"))  # piped: show what each answer answers
+            # piped: show what each answer answers (a line far too long to be a question,
+            # which is refused below, only in part)
+            shown = (
+                line
+                if len(line) <= ECHO_CHARS
+                else f"{line[:ECHO_CHARS]}… ({len(line):,} characters)"
+            )
+            typer.echo(safe_line(f"? {shown}"))
         try:
             if problem := undecodable(line):
                 raise problem

@@ -201,6 +201,13 @@ def test_chat_answers_shows_sources_and_quits(seed_env) -> None:
     assert "never asked" not in result.stdout
 
 
+def test_a_piped_chat_echoes_a_huge_line_only_in_part(seed_env) -> None:
+    result = runner.invoke(app, ["chat"], input="x" * 100_000 + "\nWho is Ryan Ding?\n")
+    echoed = result.stdout.splitlines()[0]
+    assert echoed.endswith("… (100,000 characters)") and len(echoed) < 700
+    assert "the limit is 500" in result.stderr and "Ryan Ding, president" in result.stdout
+
+
 def test_chat_json_carries_the_conversation_one_object_per_line(seed_env) -> None:
     lines = [
         "Who runs Huawei's carrier business?",
