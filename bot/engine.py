@@ -204,7 +204,10 @@ class Newsbot:
 
         def answer_from(narrowed: SearchFilter | None, overview_only: bool = False) -> Answer:
             return answer_question(
-                prefer_previous(current.retriever_for(query, mode, fetched, narrowed), prefer),
+                prefer_previous(
+                    current.retriever_for(query, mode, fetched, narrowed, leads=bool(overview)),
+                    prefer,
+                ),
                 self.reader,
                 query,
                 mode=mode,

@@ -37,8 +37,17 @@ class Store(Protocol):
     def documents(self) -> list[Any]: ...
 
     def retriever_for(
-        self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
-    ) -> Any: ...
+        self,
+        query: Query,
+        mode: str,
+        k: int,
+        search_filter: SearchFilter | None = None,
+        *,
+        leads: bool = False,
+    ) -> Any:
+        """What answering reads for `query`: its `k` best passages, and with `leads` each of
+        their articles' first passage too (an overview answers with it)."""
+        ...
 
     def changed_files(self, corpus_dir: Path) -> list[str]: ...
 

@@ -46,7 +46,13 @@ class FaissStore:
         return sorted({d.source for d in self.documents if d.source})
 
     def retriever_for(
-        self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
+        self,
+        query: Query,
+        mode: str,
+        k: int,
+        search_filter: SearchFilter | None = None,
+        *,
+        leads: bool = False,  # every passage is at hand: leads too
     ) -> Any:
         if search_filter is None or not search_filter.active:
             return self.retriever

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from bot import engine as engine_module
 from bot import stores
+from bot.answering import answer as answer_module
 from bot.config import load_settings
 from bot.conversation import Conversation
 from bot.engine import Newsbot
@@ -185,3 +187,42 @@ def test_the_latest_news_and_an_outlets_news_in_either_store(
     assert {c.source for c in reuters.citations} == {"Reuters"}
     # The BBC's article says nothing of the vote.
     assert bot.ask("what did the BBC say about the vote to expel US troops?").abstained
+
+
+def test_an_overview_is_its_articles_lead_when_only_later_passages_rank(
+    tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Weighing only the best passage, as a corpus of thousands of articles crowds the rest
+    # out: Milvus fetches what was retrieved, so an article's lead must be fetched on purpose.
+    monkeypatch.setattr(answer_module, "OVERVIEW_CANDIDATES", 1)
+    monkeypatch.setattr(engine_module, "OVERVIEW_CANDIDATES", 1)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for path in CROWDED_CORPUS.glob("2019-09-*.md"):
+        (corpus / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    questions = [
+        "tell me about the impeachment investigation",
+        "tell me about bolton",
+        "tell me about the extradition bill",
+        "tell me about the supreme court ruling on prorogation",
+    ]
+    answers = {}
+    for store in ("faiss", "milvus"):
+        options = (
+            {"store": "milvus", "milvus_uri": str(tmp_path / "m.db")} if store == "milvus" else {}
+        )
+        settings = load_settings(
+            corpus_dir=corpus,
+            index_dir=tmp_path / f"index-{store}",
+            candidates=1,
+            top_k=1,
+            **options,
+        )
+        build_index(settings, embedder=embedder)
+        bot = Newsbot(settings, embedder=embedder)
+        answers[store] = [bot.ask(q) for q in questions]
+    for faiss_answer, milvus_answer in zip(answers["faiss"], answers["milvus"], strict=True):
+        assert faiss_answer.answered_as == milvus_answer.answered_as == "overview"
+        assert milvus_answer.answer == faiss_answer.answer
+        lead = milvus_answer.citations[0]
+        assert lead.paragraph == faiss_answer.citations[0].paragraph

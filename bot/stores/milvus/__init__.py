@@ -49,9 +49,15 @@ class MilvusStore:
         return self.index.articles()
 
     def retriever_for(
-        self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
+        self,
+        query: Query,
+        mode: str,
+        k: int,
+        search_filter: SearchFilter | None = None,
+        *,
+        leads: bool = False,
     ) -> Any:
-        return self.index.question(query, mode, k, search_filter)
+        return self.index.question(query, mode, k, search_filter, leads=leads)
 
     def term_counts(self, terms: set[str]) -> dict[str, int]:
         return self.index.term_counts(terms)

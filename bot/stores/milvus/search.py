@@ -97,24 +97,33 @@ class MilvusIndex:
         self._k1, self._b, self._avgdl = float(bm25["k1"]), float(bm25["b"]), float(bm25["avgdl"])
 
     def question(
-        self, query: Query, mode: str, k: int, search_filter: SearchFilter | None = None
+        self,
+        query: Query,
+        mode: str,
+        k: int,
+        search_filter: SearchFilter | None = None,
+        *,
+        leads: bool = False,
     ) -> QuestionRetriever:
-        """Search once and fetch what answering needs about the hits."""
+        """Search once and fetch what answering needs about the hits (with `leads`, also the
+        first passage of each of their articles)."""
         if mode not in RETRIEVERS:
             raise ValueError(f"unknown retriever {mode!r}; use one of {', '.join(RETRIEVERS)}")
         expression = filter_expression(search_filter)
         with translated(self.settings, self.name):
             try:
-                return self._question(query, mode, k, expression)
+                return self._question(query, mode, k, expression, leads)
             except Exception as exc:
                 if "load()" not in str(exc) and "not loaded" not in str(exc).lower():
                     raise
                 # A restarted Milvus Lite server comes back with its collections released.
                 names = (self.name, self.name + schema.DOCS, self.name + schema.TERMS)
                 ensure_loaded(client(self.settings), *names)
-                return self._question(query, mode, k, expression)
+                return self._question(query, mode, k, expression, leads)
 
-    def _question(self, query: Query, mode: str, k: int, expression: str) -> QuestionRetriever:
+    def _question(
+        self, query: Query, mode: str, k: int, expression: str, leads: bool
+    ) -> QuestionRetriever:
         milvus = client(self.settings)
         k = min(k, self.chunk_count)
         pool = min(max(k, _POOL), self.chunk_count)
@@ -169,7 +178,10 @@ class MilvusIndex:
             ranked[-1] = (rare["pk"], 0.0)
         dense_ranks = {pk: rank for rank, (pk, _) in enumerate(dense)}
         lexical_ranks = {pk: rank for rank, (pk, _) in enumerate(top_lexical)}
-        data = question_data(self.location, self.manifest, [rows[pk] for pk, _ in ranked])
+        found = [rows[pk] for pk, _ in ranked]
+        if leads:
+            found += self._leads(found)
+        data = question_data(self.location, self.manifest, found)
         hits = [
             Hit(
                 local,
@@ -201,6 +213,16 @@ class MilvusIndex:
                 iterator.close()
         sources = sorted({row["source"] for row in rows if row["source"]})
         return newest_day(row["published"] for row in rows), sources
+
+    def _leads(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The first passage of each article of `rows` that they lack (after them: the hits'
+        local numbers stay theirs)."""
+        have = {r["doc_id"] for r in rows if int(r["seq"]) == 0}
+        missing = [d for d in dict.fromkeys(r["doc_id"] for r in rows) if d not in have]
+        if not missing:
+            return []
+        expression = f"doc_id in {json.dumps(missing)} and seq == 0"
+        return client(self.settings).query(self.name, filter=expression, output_fields=ROW_FIELDS)
 
     def _rows(self, pks: list[str]) -> dict[str, dict[str, Any]]:
         if not pks:
