@@ -223,6 +223,10 @@ class FakeBotApi:
         self._push({"message": message})
         return message
 
+    def raw_update(self, update: dict[str, Any]) -> None:
+        """Queue `update` as it is (its update_id added), however malformed."""
+        self._push(update)
+
     def press(self, message: dict[str, Any], data: str, *, user_id: int | None = None) -> None:
         """Push a callback query: a user pressing a button of the bot's `message`."""
         chat_id = message["chat"]["id"]

@@ -5,11 +5,15 @@ for a rejected token, and fail with a KeyError on JSON without a "result"."""
 from __future__ import annotations
 
 import json
+import logging
 from http import HTTPStatus
 from typing import Any
 
+from telegram import Update
 from telegram.error import NetworkError
 from telegram.request import HTTPXRequest
+
+logger = logging.getLogger(__name__)
 
 
 class NotBotApi(NetworkError):
@@ -23,10 +27,34 @@ class UnexpectedReply(NotBotApi):
 class BotApiRequest(HTTPXRequest):
     """python-telegram-bot's HTTPXRequest, checking each reply with `check_reply`."""
 
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        code, payload = await super().do_request(*args, **kwargs)
+    async def do_request(self, url: str, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(url, *args, **kwargs)
         check_reply(code, payload)
+        if url.endswith("/getUpdates") and HTTPStatus.OK <= code <= 299:
+            payload = readable_updates(payload)
         return code, payload
+
+
+def readable_updates(payload: bytes) -> bytes:
+    """A getUpdates reply with each update python-telegram-bot cannot read (a message with no
+    date, say) replaced by its bare update_id: it is skipped and acknowledged, instead of
+    failing the whole batch again and again and stopping the bot."""
+    reply = json.loads(payload.decode("utf-8", "replace"))
+    updates = reply.get("result")
+    if not isinstance(updates, list):
+        return payload
+    readable = []
+    for update in updates:
+        try:
+            Update.de_json(update, None)
+            readable.append(update)
+        except Exception:  # whatever the library trips on in a malformed update
+            if isinstance(update, dict) and isinstance(update.get("update_id"), int):
+                logger.warning("skipped update %s: it is malformed", update["update_id"])
+                readable.append({"update_id": update["update_id"]})
+    if readable == updates:
+        return payload
+    return json.dumps({**reply, "result": readable}).encode("utf-8")
 
 
 def check_reply(code: int, payload: bytes) -> None:

@@ -308,3 +308,17 @@ def test_the_bot_starts_and_answers_with_an_unreadable_corpus_file(embedder) -> 
         text, stderr = asyncio.run(scenario())
     assert "Rotterdam" in text, stderr
     assert "Traceback" not in stderr and "secret.txt" in stderr  # named as changed, once
+
+
+def test_a_malformed_update_is_skipped_and_the_next_question_answered(
+    seed_settings, seed_bot
+) -> None:
+    async def scenario() -> list[dict]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            server.raw_update({"message": {"message_id": 1}})  # no date, no chat: unreadable
+            server.raw_update({"message": "not even an object"})
+            server.message(42, "Who is Ryan Ding?")
+            return await server.wait_sent(42, 1)
+
+    [reply] = asyncio.run(scenario())
+    assert "Ryan Ding" in reply["text"] and reply["text"] != APOLOGY
