@@ -22,10 +22,11 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from bot.stores.milvus.client import client, ensure_loaded, translated
 from bot.stores.milvus.view import QuestionData, question_data
 
 _POOL = 100  # how deep each list goes before fusion (as bot/retrieval.py)
+T = TypeVar("T")
 ROW_FIELDS = [
     "pk",
     "doc_id",
@@ -110,16 +112,20 @@ class MilvusIndex:
         if mode not in RETRIEVERS:
             raise ValueError(f"unknown retriever {mode!r}; use one of {', '.join(RETRIEVERS)}")
         expression = filter_expression(search_filter)
+        return self._loaded(lambda: self._question(query, mode, k, expression, leads))
+
+    def _loaded(self, call: Callable[[], T]) -> T:
+        """`call()`, again after loading the collections if the server had released them (a
+        restarted Milvus Lite server comes back with them released)."""
         with translated(self.settings, self.name):
             try:
-                return self._question(query, mode, k, expression, leads)
+                return call()
             except Exception as exc:
                 if "load()" not in str(exc) and "not loaded" not in str(exc).lower():
                     raise
-                # A restarted Milvus Lite server comes back with its collections released.
                 names = (self.name, self.name + schema.DOCS, self.name + schema.TERMS)
                 ensure_loaded(client(self.settings), *names)
-                return self._question(query, mode, k, expression, leads)
+                return call()
 
     def _question(
         self, query: Query, mode: str, k: int, expression: str, leads: bool
@@ -198,21 +204,21 @@ class MilvusIndex:
     def articles(self) -> tuple[date | None, list[str]]:
         """The publication day of the newest article and the outlets, from the documents'
         first passages."""
-        with translated(self.settings, self.name):
-            iterator = client(self.settings).query_iterator(
-                self.name,
-                batch_size=2000,
-                filter="seq == 0",
-                output_fields=["published", "source"],
-            )
-            rows: list[dict[str, Any]] = []
-            try:
-                while batch := iterator.next():
-                    rows += batch
-            finally:
-                iterator.close()
+        rows = self._loaded(self._first_passages)
         sources = sorted({row["source"] for row in rows if row["source"]})
         return newest_day(row["published"] for row in rows), sources
+
+    def _first_passages(self) -> list[dict[str, Any]]:
+        iterator = client(self.settings).query_iterator(
+            self.name, batch_size=2000, filter="seq == 0", output_fields=["published", "source"]
+        )
+        rows: list[dict[str, Any]] = []
+        try:
+            while batch := iterator.next():
+                rows += batch
+        finally:
+            iterator.close()
+        return rows
 
     def _leads(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The first passage of each article of `rows` that they lack (after them: the hits'
@@ -257,8 +263,7 @@ class MilvusIndex:
 
     def term_counts(self, keys: set[str]) -> dict[str, int]:
         """Document frequencies of these terms (0 for unknown ones)."""
-        with translated(self.settings, self.name):
-            return self._frequencies(keys)
+        return self._loaded(lambda: self._frequencies(keys))
 
     def _frequencies(self, keys: set[str]) -> dict[str, int]:
         prefixes = {key for key in keys if key.endswith("-")}
