@@ -588,7 +588,7 @@ def eval_command(
         from bot import evaluation
 
         settings = settings_from(corpus, index, retriever, store, milvus_uri)
-        items = evaluation.load_qa(qa_file)
+        items = evaluation.load_qa(qa_file, settings.max_question_chars)
         bot = open_bot(settings)
         results = evaluation.run(
             items, lambda question: bot.ask(question, top_k=evaluation.CITATIONS_EVALUATED)
@@ -645,13 +645,12 @@ def telegram(
                 token = token_file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 raise ConfigError(f"cannot read the token file {token_file}: {error}") from None
-        settings = settings_from(corpus, index)
-        if refresh is not None:
+        settings = settings_from(corpus, index, None, store, milvus_uri)
+        if refresh is not None:  # wins over feeds_refresh in the settings
             from bot.config import duration_seconds
 
             duration_seconds(refresh, "--refresh")
             settings = settings.replace(feeds_refresh=refresh.strip())
-        settings = settings_from(corpus, index, None, store, milvus_uri)
         from bot.telegram.app import run_bot
 
         run_bot(token, settings, base_url=api_base_url)

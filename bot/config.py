@@ -174,13 +174,17 @@ def _coerce(values: dict[str, Any]) -> Settings:
             if isinstance(default, bool):
                 typed[name] = _bool(raw)
             elif isinstance(default, Path):
+                if not isinstance(raw, str | Path) or not str(raw).strip():
+                    raise ValueError(raw)  # "" would be the current directory
                 typed[name] = Path(raw).expanduser().resolve()
             elif name in TEXT_LISTS:
                 typed[name] = _text_tuple(raw)
             elif isinstance(default, tuple):
                 typed[name] = _int_tuple(raw)
-            elif isinstance(default, int) and isinstance(raw, float):
-                raise ValueError(raw)  # TOML 2.5 for an integer setting
+            elif isinstance(default, int | float) and isinstance(raw, bool | float):
+                if isinstance(raw, bool) or isinstance(default, int):
+                    raise ValueError(raw)  # TOML true or 2.5 for an integer setting
+                typed[name] = raw
             else:
                 typed[name] = type(default)(raw)
         except (TypeError, ValueError, OverflowError):
@@ -189,6 +193,8 @@ def _coerce(values: dict[str, Any]) -> Settings:
                 if name in TEXT_LISTS
                 else "a comma-separated list of integers"
                 if isinstance(default, tuple)
+                else "a path"
+                if isinstance(default, Path)
                 else f"of type {type(default).__name__}"
             )
             raise ConfigError(f"setting {name!r} must be {kind}, got {raw!r}") from None
@@ -260,6 +266,7 @@ def _validate(settings: Settings) -> None:
 
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 MIN_REFRESH_SECONDS = 60
+MAX_REFRESH_SECONDS = 7 * 24 * 3600
 
 
 def duration_seconds(text: str, what: str = "the interval") -> int:
@@ -272,6 +279,8 @@ def duration_seconds(text: str, what: str = "the interval") -> int:
     total = hours * 3600 + minutes * 60 + seconds
     if total < MIN_REFRESH_SECONDS:
         raise ConfigError(f"{what} must be at least a minute, got {text!r}")
+    if total > MAX_REFRESH_SECONDS:
+        raise ConfigError(f"{what} must be at most a week, got {text!r}")
     return total
 
 

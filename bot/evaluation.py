@@ -13,13 +13,15 @@ is an optional label the report breaks figures down by.
 from __future__ import annotations
 
 import json
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import NewsbotError
+from bot.config import Settings
+from bot.errors import NewsbotError, QuestionError
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -100,21 +102,43 @@ def contains_answer(text: str, answers: Iterable[str]) -> bool:
     return any(normalise(answer) in haystack for answer in answers)
 
 
-def load_qa(path: Path) -> list[QAItem]:
-    """Read a QA file; `QAFileError` naming the line of the first malformed entry."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise QAFileError(f"QA file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QAFileError(f"cannot read QA file {path}: {exc}") from None
+def load_qa(path: Path, max_question_chars: int = Settings.max_question_chars) -> list[QAItem]:
+    """Read a QA file (a UTF-8 byte order mark is allowed); `QAFileError` naming the line of
+    the first malformed entry, or of the first question `newsbot ask` would refuse."""
+    from bot.engine import validate_question  # not at the top: it pulls in the whole engine
+
     items = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(_read_lines(path), start=1):
         if line.strip():
-            items.append(_parse(line, f"{path}:{number}"))
+            where = f"{path}:{number}"
+            item = _parse(line, where)
+            try:
+                validate_question(item.question, max_question_chars)
+            except QuestionError as problem:
+                raise QAFileError(f"{where}: {problem}") from None
+            items.append(item)
     if not items:
         raise QAFileError(f"QA file {path} has no questions")
     return items
+
+
+def _read_lines(path: Path) -> list[str]:
+    """The lines of a regular UTF-8 file, split at "\n" only (a JSON string may hold U+2028)."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block the read forever
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            raise QAFileError(f"cannot read QA file {path}: {kind}")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise QAFileError(f"QA file not found: {path}") from None
+    except OSError as exc:
+        reason = (exc.strerror or "unreadable").lower()
+        raise QAFileError(f"cannot read QA file {path}: {reason}") from None
+    try:
+        return data.decode("utf-8-sig").split("\n")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise QAFileError(f"{path}:{line}: not valid UTF-8 text") from None
 
 
 def _parse(line: str, where: str) -> QAItem:
@@ -130,9 +154,14 @@ def _parse(line: str, where: str) -> QAItem:
     kind = entry.get("kind", "")
     if not isinstance(kind, str):
         raise QAFileError(f'{where}: "kind" must be a string')
-    if entry.get("answerable") is False:
-        return QAItem(question, (), kind or "unanswerable")
+    answerable = entry.get("answerable", True)
+    if not isinstance(answerable, bool):
+        raise QAFileError(f'{where}: "answerable" must be true or false')
     answers = entry.get("answers")
+    if not answerable:
+        if answers is not None:
+            raise QAFileError(f'{where}: give "answers" or "answerable": false, not both')
+        return QAItem(question, (), kind or "unanswerable")
     if (
         not isinstance(answers, list)
         or not answers

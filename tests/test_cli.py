@@ -373,3 +373,20 @@ def test_chat_catches_mistyped_commands_and_prefixes_errors(seed_env) -> None:
         "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)",
     ]
     assert "confidence" not in result.stdout  # nothing was sent to the answer engine
+
+
+def test_the_refresh_option_wins_over_the_setting(
+    seed_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.telegram import app as telegram_app
+
+    started: list[Settings] = []
+    monkeypatch.setattr(
+        telegram_app, "run_bot", lambda token, settings, **_: started.append(settings)
+    )
+    monkeypatch.setenv("NEWSBOT_FEEDS_REFRESH", "1h")
+    token = tmp_path / "token"
+    token.write_text("123456789:AAEfakefakefakefakefakefakefakefake1")
+    result = runner.invoke(app, ["telegram", "--token-file", str(token), "--refresh", "2m"])
+    assert result.exit_code == 0, result.stderr
+    assert [s.feeds_refresh for s in started] == ["2m"]

@@ -1,5 +1,6 @@
 """Settings come from defaults, a TOML file, env vars and overrides, in that order."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,23 @@ def test_start_examples_from_the_environment_and_toml(
     config.write_text("start_examples = [1, 2]")
     with pytest.raises(ConfigError, match="must be a list of questions"):
         load_settings(config)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("top_k = true", "setting 'top_k' must be of type int, got True"),
+        ("min_confidence = true", "setting 'min_confidence' must be of type float, got True"),
+        ('index_dir = ""', "setting 'index_dir' must be a path, got ''"),
+        ('feeds_refresh = "99999999999h"', "setting 'feeds_refresh' must be at most a week"),
+    ],
+)
+def test_values_of_the_wrong_kind_in_toml_are_config_errors(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    config = tmp_path / "newsbot.toml"
+    config.write_text(line + "\n")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(config)
+    config.write_text("min_confidence = 0.3\ntop_k = 5\n")  # the right kinds still load
+    assert (load_settings(config).min_confidence, load_settings(config).top_k) == (0.3, 5)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+import bot.cli
 from bot.answering import Answer, Citation
 from bot.cli import app
 from bot.evaluation import QAFileError, QAItem, contains_answer, judge, load_qa, report
@@ -34,14 +37,81 @@ def test_a_qa_file_is_read_with_answerable_and_unanswerable_items() -> None:
         ('{"question": "Why?"}', '"answers" (a non-empty list of strings)'),
         ('{"question": "Why?", "answers": []}', '"answers" (a non-empty list of strings)'),
         ('{"question": "Why?", "answers": [3]}', '"answers" (a non-empty list of strings)'),
+        ('{"question": 3, "answers": ["x"]}', '"question" must be a non-empty string'),
+        ('{"question": "Why?", "answers": "Paris"}', '"answers" (a non-empty list of strings)'),
+        ('{"question": "Why?", "answerable": "false"}', '"answerable" must be true or false'),
+        ('{"question": "Why?", "answerable": 0}', '"answerable" must be true or false'),
+        ('{"question": "Why?", "answerable": false, "answers": ["x"]}', "not both"),
+        # Questions `newsbot ask` refuses, in the engine's own words.
+        ('{"question": "?", "answerable": false}', "the question has nothing to look up"),
+        ('{"question": "\U0001f642", "answers": ["x"]}', "the question has nothing to look up"),
+        (json.dumps({"question": "Why " * 200, "answers": ["x"]}), "the limit is 500"),
     ],
 )
 def test_a_malformed_line_is_named_with_its_line_number(tmp_path: Path, line, message) -> None:
     path = tmp_path / "qa.jsonl"
-    path.write_text('{"question": "Who?", "answers": ["me"]}\n\n' + line + "\n", encoding="utf-8")
+    path.write_text(
+        '{"question": "Who is Ryan Ding?", "answers": ["me"]}\n\n' + line + "\n", encoding="utf-8"
+    )
     with pytest.raises(QAFileError) as error:
         load_qa(path)
     assert f"{path}:3:" in str(error.value) and message in str(error.value)
+
+
+def test_the_question_length_limit_is_a_parameter(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_text('{"question": "Who is Ryan Ding?", "answers": ["x"]}\n', encoding="utf-8")
+    assert len(load_qa(path, max_question_chars=17)) == 1
+    with pytest.raises(QAFileError, match=f"{path}:1: .*the limit is 16"):
+        load_qa(path, max_question_chars=16)
+
+
+def test_a_byte_order_mark_and_a_line_separator_inside_a_string_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    text = '{"question": "Who is\u2028Ryan Ding?", "answers": ["x"]}\r\n{"question": "Why?"}\n'
+    path.write_text("\ufeff" + text, encoding="utf-8")
+    with pytest.raises(QAFileError, match=f"{path}:2: "):  # line 2 as an editor counts it
+        load_qa(path)
+    path.write_text("\ufeff" + text.split("\r\n")[0], encoding="utf-8")
+    assert load_qa(path)[0].question == "Who is\u2028Ryan Ding?"
+
+
+def test_text_that_is_not_utf8_is_named_with_its_line_number(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    path.write_bytes(
+        b'{"question": "Who is Ryan Ding?", "answers": ["me"]}\n{"question": "Caf\xe9?"}\n'
+    )
+    with pytest.raises(QAFileError) as error:
+        load_qa(path)
+    assert str(error.value) == f"{path}:2: not valid UTF-8 text"
+
+
+def test_a_directory_is_refused_without_python_error_text(tmp_path: Path) -> None:
+    with pytest.raises(QAFileError) as error:
+        load_qa(tmp_path)
+    assert str(error.value) == f"cannot read QA file {tmp_path}: a directory"
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "qa.jsonl"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            load_qa(fifo)
+        except BaseException as problem:  # handed to the test thread
+            outcome.append(problem)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=60)  # only a broken load_qa gets near this; a working one never opens
+    if worker.is_alive():  # blocked opening the FIFO: a writer that closes at once frees it
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join()
+        pytest.fail("load_qa opened the FIFO and waited for a writer")
+    assert len(outcome) == 1 and isinstance(outcome[0], QAFileError)
+    assert str(outcome[0]) == f"cannot read QA file {fifo}: not a regular file"
 
 
 def test_answer_matching_ignores_case_and_spacing() -> None:
@@ -128,3 +198,24 @@ def test_eval_command_rejects_a_bad_qa_file_in_one_line(tmp_path: Path, seed_set
         assert result.exit_code == 1
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("newsbot: error:") and fragment in lines[0]
+
+
+def test_eval_command_refuses_an_unaskable_question_before_asking_any(
+    tmp_path: Path, seed_settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qa = tmp_path / "qa.jsonl"
+    qa.write_text(
+        '{"question": "Who is Ryan Ding?", "answers": ["me"]}\n{"question": "?", "answers": ["x"]}\n'
+    )
+
+    def no_bot(settings):
+        raise AssertionError("a question was about to be asked")
+
+    monkeypatch.setattr(bot.cli, "open_bot", no_bot)
+    where = ["--corpus", str(seed_settings.corpus_dir), "--index", str(seed_settings.index_dir)]
+    result = runner.invoke(app, ["eval", str(qa), *where])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines() == [
+        f"newsbot: error: {qa}:2: the question has nothing to look up (only punctuation or "
+        "words like 'who' and 'is'); say what it is about"
+    ]
