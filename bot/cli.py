@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import math
+import os
 import re
 import signal
 import sys
@@ -483,8 +484,19 @@ def chat(
             command = chat_command(line)
             if command == "/quit":
                 return
-            if json_output:
-                last = _chat_json(bot, conversation, line, command, last, top_k)
+            if command == "/filter":  # the same in both forms; answers keep to it
+                limits = parse_filter_command(line[len(line.split()[0]) :], limits)
+                if json_output:
+                    described = limits.describe() if limits.active else None
+                    typer.echo(json_line({"command": command, "filter": described}))
+                else:
+                    typer.echo(
+                        f"Answering from articles {safe(limits.describe())}."
+                        if limits.active
+                        else "No filter: answering from every article."
+                    )
+            elif json_output:
+                last = _chat_json(bot, conversation, line, command, last, top_k, limits)
             elif command == "/help":
                 for name, meaning in CHAT_COMMANDS.items():
                     typer.echo(f"{name:<9} {meaning}")
@@ -500,17 +512,10 @@ def chat(
                 if interactive:
                     _console().clear()
             elif command == "/sources":
-                if last is None:
-                    typer.echo("No answer yet.")
+                if last is None or not last.citations:  # nothing asked, or nothing cited
+                    typer.echo("No answer yet." if last is None else "No sources for that reply.")
                 else:
                     print_checked_sources(last)
-            elif command == "/filter":
-                limits = parse_filter_command(line[len(line.split()[0]) :], limits)
-                typer.echo(
-                    f"Answering from articles {safe(limits.describe())}."
-                    if limits.active
-                    else "No filter: answering from every article."
-                )
             elif (reply := reply_to(line, next(iter(settings.start_examples), None))) is not None:
                 typer.echo(reply)
             else:
@@ -538,13 +543,14 @@ def _chat_json(
     command: str | None,
     last: Answer | None,
     top_k: int | None,
+    limits: SearchFilter,
 ) -> Answer | None:
     """One JSON line for one input line of `chat --json`; returns the last answer."""
     if command is None and (reply := reply_to(line)) is not None:
         typer.echo(json_line({"question": line, "reply": reply}))
         return last
     if command is None:
-        answer = bot.ask_in(conversation, line, top_k=top_k)
+        answer = bot.ask_in(conversation, line, top_k=top_k, search_filter=limits)
         typer.echo(json_line(answer.to_json()))
         return answer
     reply: dict[str, Any] = {"command": command}
@@ -1290,4 +1296,6 @@ def history_path() -> Path:
 
 def main() -> None:
     """Console-script entry point."""
+    if sys.stdin is None:  # started with stdin closed (`newsbot chat <&-`): it reads as empty
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 -- lives as long as we do
     app()

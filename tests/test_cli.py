@@ -390,3 +390,27 @@ def test_the_refresh_option_wins_over_the_setting(
     result = runner.invoke(app, ["telegram", "--token-file", str(token), "--refresh", "2m"])
     assert result.exit_code == 0, result.stderr
     assert [s.feeds_refresh for s in started] == ["2m"]
+
+
+def test_chat_json_applies_a_filter_and_reports_a_bad_one_as_json(seed_env) -> None:
+    typed = "/filter source NoSuchOutlet\nWho is Ryan Ding?\n/filter since 2024-13-45\n"
+    result = runner.invoke(app, ["chat", "--json"], input=typed)
+    filtered, answer, bad = (json.loads(line) for line in result.stdout.splitlines())
+    assert filtered == {"command": "/filter", "filter": "source NoSuchOutlet"}
+    assert answer["abstained"] and answer["citations"] == []  # no article from that outlet
+    assert bad["question"] == "/filter since 2024-13-45" and "2024-13-45" in bad["error"]
+
+
+def test_sources_after_a_reply_that_cites_nothing_says_so(seed_env) -> None:
+    result = runner.invoke(app, ["chat"], input="tell me more\n/sources\n")
+    assert result.stdout.rstrip().endswith("? /sources\nNo sources for that reply.")
+
+
+def test_a_closed_stdin_reads_as_empty(seed_env) -> None:
+    for args in (["chat"], ["ask", "--json", "-"]):
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "newsbot"), *args],
+            capture_output=True,
+            preexec_fn=lambda: os.close(0),  # as `newsbot chat <&-`
+        )
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
