@@ -696,7 +696,7 @@ def index_build(
         from bot import stores
 
         where = (
-            f"Milvus collection {settings.milvus_collection} at {settings.milvus_address}"
+            f"Milvus collection {settings.milvus_collection} at {settings.milvus_shown}"
             if settings.store == "milvus"
             else str(settings.index_dir)
         )
@@ -770,7 +770,7 @@ def index_status_command(
         status = index_status(settings)
         if not status.exists:
             where = (
-                f"Milvus collection {settings.milvus_collection} at {settings.milvus_address}"
+                f"Milvus collection {settings.milvus_collection} at {settings.milvus_shown}"
                 if settings.store == "milvus"
                 else status.index_dir
             )

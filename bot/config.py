@@ -90,6 +90,11 @@ class Settings:
         return self.milvus_uri or str(self.index_dir / "milvus.db")
 
     @property
+    def milvus_shown(self) -> str:
+        """`milvus_address` as messages show it: a password in it masked."""
+        return without_password(self.milvus_address)
+
+    @property
     def chunking(self) -> dict[str, int]:
         """The settings that decide the chunks; an index built with others must be rebuilt."""
         return {
@@ -97,6 +102,14 @@ class Settings:
             "chunk_overlap": self.chunk_overlap,
             "chunk_max_chars": self.chunk_max_chars,
         }
+
+
+_PASSWORD_IN_URI = re.compile(r"(\w+://[^/\s:@]*:)[^/\s@]*@")
+
+
+def without_password(text: str) -> str:
+    """`text` with the password of any URI in it ("http://user:secret@host") masked."""
+    return _PASSWORD_IN_URI.sub(r"\1***@", text)
 
 
 def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:

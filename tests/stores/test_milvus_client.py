@@ -60,3 +60,12 @@ def test_a_file_that_is_no_milvus_lite_store_is_one_line(seed_settings, tmp_path
         seed_settings,
     )
     one_error_line(result, f"Milvus Lite file {garbage} failed")
+
+
+def test_a_password_in_the_milvus_uri_is_never_shown(seed_settings) -> None:
+    uri = "http://root:S3cretPw@127.0.0.1:9"  # nothing listens on port 9
+    result = newsbot(
+        ["ask", "--store", "milvus", "--milvus-uri", uri, "Who is Ryan Ding?"], seed_settings
+    )
+    line = one_error_line(result, "cannot reach Milvus at http://root:***@127.0.0.1:9")
+    assert "S3cretPw" not in line and b"S3cretPw" not in result.stdout

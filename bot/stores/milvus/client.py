@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from bot.config import Settings
+from bot.config import Settings, without_password
 from bot.errors import IndexMissingError, NewsbotError
 
 REBUILD_HINT = "run `newsbot index build`"
@@ -39,7 +39,7 @@ def is_server(uri: str) -> bool:
 
 def describe(settings: Settings) -> str:
     """Where the index lives, for messages: 'Milvus at http://…' or 'Milvus Lite file …'."""
-    uri = settings.milvus_address
+    uri = settings.milvus_shown
     return f"Milvus at {uri}" if is_server(uri) else f"Milvus Lite file {uri}"
 
 
@@ -118,7 +118,7 @@ def error_for(settings: Settings, exc: BaseException, collection: str | None) ->
 
 
 def _first_line(text: str) -> str:
-    return " ".join(text.strip().splitlines()[:1])[:300]
+    return without_password(" ".join(text.strip().splitlines()[:1])[:300])
 
 
 def ensure_loaded(milvus: Any, *names: str) -> None:
