@@ -767,7 +767,7 @@ def index_status_command(
         from bot.stores import index_status
 
         settings = settings_from(corpus, index, None, store, milvus_uri)
-        status = index_status(settings)
+        status = index_status(settings, verify=True)
         if not status.exists:
             where = (
                 f"Milvus collection {settings.milvus_collection} at {settings.milvus_shown}"

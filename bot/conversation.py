@@ -139,6 +139,8 @@ _LAST_PREPOSITION = re.compile(
     r"\b(?:to|about|with|on|of|for|against|from|by)\s+(?P<what>(?:the\s+)?[\w'’-]+(?:\s+[\w'’-]+){0,2})$",
     re.IGNORECASE,
 )
+# Words a gist leaves out: question words, auxiliaries, stopwords and pronouns.
+_NOT_GIST = STOPWORDS | _WH | _AUX | set(_PERSON) | set(_THING) | set(_PLURAL)
 _GIST = re.compile(r"\(([^()]+)\)[\s?!.]*$")  # what `_with_gist` added: "(tory leadership race)"
 _LEADING_AND = re.compile(r"^(?:and|but|also|so|ok|okay)[,\s]+", re.IGNORECASE)
 _ORG_WORDS = _set(
@@ -669,10 +671,7 @@ def _with_gist(previous: str, text: str) -> str:
     source = overview.topic if overview else carried.group(1) if carried else previous
     have = {w.lower() for w, _, _ in _tokens(text)}
     gist = [
-        w
-        for w, _, _ in _tokens(source)
-        if w.lower() not in STOPWORDS | _WH | _AUX | set(_PERSON) | set(_THING) | set(_PLURAL)
-        and w.lower() not in have
+        w for w, _, _ in _tokens(source) if w.lower() not in _NOT_GIST and w.lower() not in have
     ]
     if gist:
         stripped = text.rstrip(" ?!.")

@@ -32,9 +32,10 @@ from bot.conversation import (
     prefer_previous,
 )
 from bot.embedding import MODEL_NAME, Embedder
-from bot.errors import CorpusError, IndexMissingError, IndexUnusableError, QuestionError
+from bot.errors import IndexMissingError, IndexUnusableError, QuestionError
 from bot.filters import SearchFilter
 from bot.indexing import Progress, store
+from bot.indexing.corpus import require_corpus_dir
 from bot.indexing.store import DocumentRecord, IndexData
 from bot.lexical import terms
 from bot.query import Query
@@ -118,8 +119,7 @@ class Newsbot:
     ) -> Newsbot:
         """Load the index, building it first if there is none and `build_if_missing`. The
         corpus must be there: every citation is checked against its article's file."""
-        if not settings.corpus_dir.is_dir():
-            raise CorpusError(f"corpus directory not found: {settings.corpus_dir}")
+        require_corpus_dir(settings.corpus_dir)
         try:
             stores.serving_location(settings)
         except IndexMissingError:

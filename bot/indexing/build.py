@@ -32,7 +32,7 @@ from bot.indexing.corpus import (
     SUPPORTED_SUFFIXES,
     Document,
     file_hashes,
-    parse_for_build,
+    parse_document,
     read_article,
     scan_corpus,
 )
@@ -287,7 +287,7 @@ def _read(
                 )
             )
         else:
-            document = parse_for_build(corpus_dir, path, raw, warnings)
+            document = parse_document(corpus_dir, path, raw, warnings)
             if document.text[document.body_start :].strip():
                 part = _Part(
                     _record(document), np.zeros((0, 3), np.int64), np.zeros((0, 5), np.int64)
@@ -506,14 +506,16 @@ class IndexStatus:
         )
 
 
-def index_status(settings: Settings) -> IndexStatus:
-    """Read the manifest, check the build's files against it (`IndexUnusableError` naming a
-    missing or damaged one), and compare its file hashes with the corpus as it is now."""
+def index_status(settings: Settings, *, verify: bool = False) -> IndexStatus:
+    """Read the manifest and compare its file hashes with the corpus as it is now; `verify`:
+    also check the build's files against it (`IndexUnusableError` naming a missing or damaged
+    one; it reads every file, so only `newsbot index status` asks)."""
     try:
         manifest = store.read_manifest(settings.index_dir)
     except IndexMissingError:
         return IndexStatus(settings.index_dir, False, {}, [])
-    store.verify_build(settings.index_dir / store.BUILDS / manifest["build"], manifest)
+    if verify:
+        store.verify_build(settings.index_dir / store.BUILDS / manifest["build"], manifest)
     return IndexStatus(
         settings.index_dir, True, manifest, corpus_changes(manifest, settings.corpus_dir)
     )

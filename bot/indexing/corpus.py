@@ -70,10 +70,15 @@ class CorpusScan:
     warnings: list[str]
 
 
-def scan_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> CorpusScan:
-    """Walk `corpus_dir` without following links out of it; hidden files are ignored."""
+def require_corpus_dir(corpus_dir: Path) -> None:
+    """`CorpusError` unless `corpus_dir` is a directory."""
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus directory not found: {corpus_dir}")
+
+
+def scan_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> CorpusScan:
+    """Walk `corpus_dir` without following links out of it; hidden files are ignored."""
+    require_corpus_dir(corpus_dir)
     root = corpus_dir.resolve()
     scan = CorpusScan([], [], [])
 
@@ -252,8 +257,11 @@ def load_document(corpus_dir: Path, path: Path) -> Document:
     return parse_document(corpus_dir, path, raw)
 
 
-def parse_document(corpus_dir: Path, path: Path, raw: bytes) -> Document:
-    """The article in `raw`, the bytes of `path` read once: its text and checksum agree."""
+def parse_document(
+    corpus_dir: Path, path: Path, raw: bytes, warnings: list[str] | None = None
+) -> Document:
+    """The article in `raw`, the bytes of `path` read once: its text and checksum agree. A
+    `published:` that is no date (YYYY-MM-DD) is dropped, with a line in `warnings`."""
     name = _relative(corpus_dir, path)
     if b"\x00" in raw[:8192]:
         raise CorpusError(f"corpus file {name} looks binary (it contains NUL bytes)")
@@ -265,6 +273,14 @@ def parse_document(corpus_dir: Path, path: Path, raw: bytes) -> Document:
     # decoded from the very bytes that were checked and hashed.
     text = _text_mode(raw)
     meta, body_start = _front_matter(text)
+    published = meta.get("published", "")
+    if not _is_date(published):
+        if warnings is not None:
+            warnings.append(
+                f"{_doc_id(corpus_dir, path)}: published {published!r} is no date "
+                "(YYYY-MM-DD); indexed undated"
+            )
+        published = ""
     title = meta.get("title", "")
     if not title:
         title, body_start = _headline(text, body_start, default=path.stem.replace("-", " "))
@@ -274,23 +290,11 @@ def parse_document(corpus_dir: Path, path: Path, raw: bytes) -> Document:
         title=title,
         source=meta.get("source", ""),
         url=meta.get("url", ""),
-        published=meta.get("published", "") if _is_date(meta.get("published", "")) else "",
+        published=published,
         text=text,
         body_start=body_start,
         sha256=hashlib.sha256(raw).hexdigest(),
     )
-
-
-def parse_for_build(corpus_dir: Path, path: Path, raw: bytes, warnings: list[str]) -> Document:
-    """`parse_document`, with a warning when its `published:` is no date (the article is
-    indexed undated)."""
-    document = parse_document(corpus_dir, path, raw)
-    published = _front_matter(document.text)[0].get("published", "")
-    if not _is_date(published):
-        warnings.append(
-            f"{document.doc_id}: published {published!r} is no date (YYYY-MM-DD); indexed undated"
-        )
-    return document
 
 
 def _is_date(text: str) -> bool:

@@ -72,14 +72,16 @@ def publish_index(settings: Settings, embedder: Embedder | None = None) -> dict[
     return publish(settings, embedder=embedder)[1]
 
 
-def index_status(settings: Settings) -> IndexStatus:
+def index_status(settings: Settings, *, verify: bool = False) -> IndexStatus:
+    """What is indexed and whether the corpus changed since; `verify` (FAISS files): check
+    the build's files against the manifest too."""
     if settings.store == "milvus":
         from bot.stores.milvus.status import index_status as milvus_status
 
         return milvus_status(settings)
     from bot.indexing import index_status as files_status
 
-    return files_status(settings)
+    return files_status(settings, verify=verify)
 
 
 def check_index_is_for(settings: Settings) -> None:

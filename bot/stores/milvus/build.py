@@ -44,7 +44,7 @@ from bot.indexing.build import (
     passage_for_embedding,
 )
 from bot.indexing.chunking import chunk_sentences, sentence_table
-from bot.indexing.corpus import SUPPORTED_SUFFIXES, parse_for_build, read_article, scan_corpus
+from bot.indexing.corpus import SUPPORTED_SUFFIXES, parse_document, read_article, scan_corpus
 from bot.lexical import terms
 from bot.stores.milvus import schema
 from bot.stores.milvus.client import client, describe, ensure_loaded, translated
@@ -487,7 +487,7 @@ def _embed_fresh(
         raw = read_article(path, doc_id, warnings)
         if raw is None:
             continue
-        document = parse_for_build(settings.corpus_dir, path, raw, warnings)
+        document = parse_document(settings.corpus_dir, path, raw, warnings)
         if hashlib.sha256(raw).hexdigest() != hashes[doc_id]:
             raise CorpusError(f"corpus file {doc_id} changed during the build; build again")
         rows, sentence_count = _chunk_rows(document, settings)
