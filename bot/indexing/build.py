@@ -32,6 +32,7 @@ from bot.indexing.corpus import (
     SUPPORTED_SUFFIXES,
     Document,
     file_hashes,
+    no_articles,
     parse_document,
     read_article,
     scan_corpus,
@@ -129,9 +130,7 @@ def build_index(
         parts, fresh = _read(settings, scan.supported, previous, warnings, report)
         store.check_writable(settings.index_dir)  # before embedding: a clear line, not a traceback
         if not parts:
-            raise NewsbotError(
-                f"corpus directory {settings.corpus_dir} has no non-empty .txt or .md articles"
-            )
+            raise NewsbotError(no_articles(settings.corpus_dir, warnings))
         for number, (part, document) in enumerate(fresh, start=1):
             _split(part, document, settings)
             report("splitting", number, len(fresh))

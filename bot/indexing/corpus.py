@@ -229,8 +229,18 @@ def load_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> Corpus:
         else:
             warnings.append(f"skipped {document.doc_id}: it is empty (no text to index)")
     if not documents:
-        raise CorpusError(f"corpus directory {corpus_dir} has no non-empty .txt or .md articles")
+        raise CorpusError(no_articles(corpus_dir, warnings))
     return Corpus(documents, warnings)
+
+
+def no_articles(corpus_dir: Path, warnings: list[str]) -> str:
+    """The error for a corpus with nothing to index, saying why the first file was skipped (the
+    build stops before its warnings are shown: "skipped a.md: a symbolic link that leaves...")."""
+    message = f"corpus directory {corpus_dir} has no non-empty .txt or .md articles"
+    if not warnings:
+        return message
+    more = f"; {len(warnings) - 1} more skipped" if len(warnings) > 1 else ""
+    return f"{message} ({warnings[0]}{more})"
 
 
 def read_article(path: Path, doc_id: str, warnings: list[str]) -> bytes | None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.engine import Newsbot
+from bot.errors import NewsbotError
 from bot.indexing import build_index, index_status
 from bot.indexing.corpus import load_corpus
 
@@ -43,6 +44,26 @@ def test_links_out_of_the_corpus_are_skipped_and_every_skip_is_named(linked: Pat
     assert "folder: a symbolic link to a directory" in warnings
     assert "dangling.txt: a dangling symbolic link" in warnings
     assert "loop.txt: a symbolic link loop" in warnings
+
+
+def test_a_corpus_of_links_out_of_it_says_why_nothing_was_indexed(tmp_path: Path, embedder) -> None:
+    """Articles linked in from elsewhere: the error names the setting that reads them, not
+    only "no articles" (the build stops before its warnings would be shown)."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (outside / name).write_text(NEWS)
+        (corpus / name).symlink_to(outside / name)
+    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    with pytest.raises(NewsbotError) as raised:
+        build_index(settings, embedder=embedder)
+    message = str(raised.value)
+    assert "has no non-empty .txt or .md articles" in message
+    assert "a.txt: a symbolic link that leaves the corpus directory" in message
+    assert "NEWSBOT_FOLLOW_SYMLINKS=1" in message and "1 more skipped" in message
+    assert "\n" not in message
 
 
 def test_a_private_file_linked_into_the_corpus_is_never_served(linked: Path, embedder) -> None:

@@ -44,7 +44,13 @@ from bot.indexing.build import (
     passage_for_embedding,
 )
 from bot.indexing.chunking import chunk_sentences, sentence_table
-from bot.indexing.corpus import SUPPORTED_SUFFIXES, parse_document, read_article, scan_corpus
+from bot.indexing.corpus import (
+    SUPPORTED_SUFFIXES,
+    no_articles,
+    parse_document,
+    read_article,
+    scan_corpus,
+)
 from bot.lexical import terms
 from bot.stores.milvus import schema
 from bot.stores.milvus.client import client, describe, ensure_loaded, translated
@@ -115,9 +121,7 @@ def build(
         recipe = _recipe(settings, embedder)
         hashes = _hashes(settings, scan.supported, warnings, report)
         if not hashes:
-            raise NewsbotError(
-                f"corpus directory {settings.corpus_dir} has no non-empty .txt or .md articles"
-            )
+            raise NewsbotError(no_articles(settings.corpus_dir, warnings))
         fingerprint = _fingerprint(recipe, hashes, full)
         name = build_name(settings, fingerprint)
         try:
