@@ -15,7 +15,11 @@ Question sets, each asked of the index it is about:
     kind of questions with periods and "what's the latest news?", written by someone who had
     not seen the code;
   - crowded users (crowded_users.jsonl): 50 answerable and 20 unanswerable questions on the
-    crowded corpus as people type them, written by a helper session that never saw the code.
+    crowded corpus as people type them, written by a helper session that never saw the code;
+  - fresh dev and fresh test (fresh_{dev,test}.jsonl): 70 answerable and 25 unanswerable
+    questions over tests/data/fresh/corpus, 30 Wikinews articles on other stories (US primaries
+    of 2020, COVID-19 figures, hurricanes, Puerto Rico, rugby), split by story, written by a
+    helper session that saw neither the code nor the first corpus.
 Dev sets are for choosing things; test sets (seed gold, crowded test) only report.
 
 Per set: answer right (of the answerable), unanswerable withheld, false abstentions (of the
@@ -50,7 +54,11 @@ from bot.indexing import build_index
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
-CORPORA = {"bundled": REPO / "corpus", "crowded": DATA / "crowded" / "corpus"}
+CORPORA = {
+    "bundled": REPO / "corpus",
+    "crowded": DATA / "crowded" / "corpus",
+    "fresh": DATA / "fresh" / "corpus",
+}
 SETS = (  # (name, file, corpus, split)
     ("seed gold", "seed_gold.jsonl", "bundled", "test"),
     ("seed gold, crowded", "seed_gold.jsonl", "crowded", "test"),
@@ -61,6 +69,8 @@ SETS = (  # (name, file, corpus, split)
     ("overview test", "overview_test.jsonl", "crowded", "test"),
     ("overview users", "overview_users.jsonl", "crowded", "test"),
     ("crowded users", "crowded_users.jsonl", "crowded", "test"),
+    ("fresh dev", "fresh_dev.jsonl", "fresh", "dev"),
+    ("fresh test", "fresh_test.jsonl", "fresh", "test"),
 )
 CONFIDENT = 0.5
 

@@ -16,6 +16,10 @@ CROWDED = DATA / "crowded"
 CORPUS = CROWDED / "corpus"
 SPLITS = {"dev": DATA / "crowded_dev.jsonl", "test": DATA / "crowded_test.jsonl"}
 USERS = DATA / "crowded_users.jsonl"  # written apart from both splits, by someone else
+# A second corpus of other stories (US primaries, COVID-19 figures, hurricanes, Puerto Rico,
+# rugby), with questions written by someone who saw neither the code nor the first corpus.
+FRESH = DATA / "fresh"
+FRESH_SPLITS = {"dev": DATA / "fresh_dev.jsonl", "test": DATA / "fresh_test.jsonl"}
 BUNDLED = "ncsc-huawei-5g.txt"  # the project's own article, copied as is (no known source or date)
 MIN_ARTICLES = 32
 MIN_ANSWERABLE = 100
@@ -29,6 +33,11 @@ def _entries(path: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def documents() -> dict[str, Document]:
     return {doc.doc_id: doc for doc in load_corpus(CORPUS).documents}
+
+
+@pytest.fixture(scope="module")
+def fresh_documents() -> dict[str, Document]:
+    return {doc.doc_id: doc for doc in load_corpus(FRESH / "corpus").documents}
 
 
 def test_both_splits_load_as_qa_files_and_meet_the_minimum_counts() -> None:
@@ -52,10 +61,15 @@ def test_no_question_is_in_both_splits() -> None:
         assert len(questions) == len(set(questions)), f"a question is repeated in {path.name}"
 
 
-@pytest.mark.parametrize("path", [*SPLITS.values(), USERS], ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", [*SPLITS.values(), USERS, *FRESH_SPLITS.values()], ids=lambda p: p.stem
+)
 def test_every_answer_occurs_in_the_article_it_names(
-    path: Path, documents: dict[str, Document]
+    path: Path, documents: dict[str, Document], fresh_documents: dict[str, Document]
 ) -> None:
+    if path in FRESH_SPLITS.values():
+        documents = fresh_documents
+    assert load_qa(path)
     for entry in _entries(path):
         if entry.get("answerable") is False:
             assert "doc" not in entry and entry["kind"] == "near-topic", entry["question"]
@@ -83,6 +97,21 @@ def test_the_corpus_has_enough_articles_each_with_its_front_matter(
         assert doc.url.startswith("https://en.wikinews.org/wiki/"), doc_id
         assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", doc.published), doc_id
         assert doc_id.startswith(doc.published + "-") and doc_id.endswith(".md"), doc_id
+
+
+def test_the_fresh_corpus_is_other_stories_each_article_attributed(
+    documents: dict[str, Document], fresh_documents: dict[str, Document]
+) -> None:
+    assert len(fresh_documents) >= 30
+    assert not {d.url for d in fresh_documents.values()} & {d.url for d in documents.values()}
+    attribution = (FRESH / "ATTRIBUTION.md").read_text(encoding="utf-8")
+    assert "CC BY 2.5" in attribution and "Wikinews contributors" in attribution
+    for doc_id, doc in fresh_documents.items():
+        assert doc.source == "Wikinews" and doc.title, doc_id
+        assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", doc.published), doc_id
+        assert doc_id in attribution and doc.url in attribution, doc_id
+    dev, test = ({normalise(e["question"]) for e in _entries(p)} for p in FRESH_SPLITS.values())
+    assert not dev & test
 
 
 def test_every_article_is_attributed(documents: dict[str, Document]) -> None:
@@ -118,7 +147,9 @@ def test_no_overview_question_is_in_two_sets() -> None:
         seen |= questions
 
 
-@pytest.mark.parametrize("name", ["dialogues_users.jsonl", "dialogues_users2.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["dialogues_users.jsonl", "dialogues_users2.jsonl", "dialogues_users3.jsonl"]
+)
 def test_every_chat_turn_answer_is_in_the_corpus(name: str, documents: dict[str, Document]) -> None:
     texts = [normalise(doc.text) for doc in documents.values()]
     for dialogue in _entries(DATA / name):
