@@ -24,6 +24,11 @@ _ASKS_TIME = re.compile(
     re.IGNORECASE,
 )
 _ASKS_NAME = re.compile(r"\b(who|whom|whose|which|what (is|was) the name)\b", re.IGNORECASE)
+# "What happened to Qasem Soleimani?": the event itself, which is what a story's lead reports.
+_ASKS_EVENT = re.compile(
+    r"^\W*(so\s+)?what(\s*'s|\s+is|\s+was|\s+has)?\s+(happened|happening|going on|new)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,7 @@ class Question:
     asks_number: bool
     asks_time: bool
     asks_name: bool
+    asks_event: bool  # "what happened to X?", "what's going on with X?"
     words: frozenset[str]  # lower-cased words of the question (to spot new names)
     unknown_names: tuple[str, ...]  # names in the question that no indexed text contains
     abbreviation: str | None  # the abbreviation whose meaning it asks for ("NCSC"), if any
@@ -52,6 +58,7 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         asks_number=bool(_ASKS_NUMBER.search(text)),
         asks_time=bool(_ASKS_TIME.search(text)),
         asks_name=bool(_ASKS_NAME.search(text)),
+        asks_event=bool(_ASKS_EVENT.search(text)),
         words=frozenset(words(text)),
         unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),
         abbreviation=asked_abbreviation(text),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.answering import answer
+from bot.answering.answer import LEAD_CAVEAT
 from bot.engine import Newsbot
 from bot.indexing import build_index
 from tests.conftest import DATA, read_jsonl
@@ -192,3 +193,19 @@ def test_an_answer_that_opens_with_a_pronoun_brings_the_sentence_naming_it(crowd
     assert answer.answer.startswith("Johnson competed for the role against Jeremy Hunt")
     cited = answer.citations[0]
     assert cited.text[slice(*cited.highlight)] == answer.answer
+
+
+def test_a_fact_answered_by_a_story_opening_is_less_sure_and_says_why(crowded_bot) -> None:
+    # A news lead restates what the story is about, so it reads as an answer to any question
+    # on it: asked how Iran retaliated (the articles do not say), the reader picks the lead.
+    bot = crowded_bot("2020-01-0*.md")
+    detail = bot.ask("how did iran retaliate for the killing of soleimani?")
+    assert detail.answer.startswith("Thursday, United States military forces killed Qasem")
+    assert detail.abstained or detail.confidence < 0.5
+    assert detail.abstained or LEAD_CAVEAT in detail.caveats
+    # Asked what happened, the same opening is the answer, with no such doubt.
+    event = bot.ask("what happened to qasem soleimani")
+    assert event.answer == detail.answer and LEAD_CAVEAT not in event.caveats
+    assert event.confidence > 2 * detail.confidence
+    overview = bot.ask("tell me about soleimani")
+    assert overview.answered_as == "overview" and not overview.caveats
