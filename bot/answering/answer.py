@@ -19,7 +19,9 @@
 6. A year, number, place or role the question names that a sentence's context contradicts
    or lacks, or a "how many" ("when") question put to a sentence that gives no number (no
    time), lowers that sentence's probability before the answer is chosen (`checks.py`); the
-   reasons for the chosen one are `Answer.caveats`.
+   reasons for the chosen one are `Answer.caveats`. An answer that is its article's opening
+   sentence is less sure (LEAD_CONFIDENCE): a news lead restates the story, so it reads as an
+   answer to any question on it.
 7. Below `min_confidence` the bot abstains, and still cites the closest passages. When the
    question names something the corpus never mentions ("Did Germany ban Huawei?" over an
    article that names no Germany), the bar is higher: UNKNOWN_NAME_MIN_CONFIDENCE. Such names
