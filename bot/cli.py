@@ -309,6 +309,12 @@ def open_bot(settings: Settings) -> Newsbot:
     return bot
 
 
+NO_QUESTIONS_ON_STDIN = (
+    'no question on stdin (blank lines are skipped); give one per line, e.g. echo "Who is '
+    'Ryan Ding?" | newsbot ask -'
+)
+
+
 @app.command()
 def ask(
     words: Annotated[
@@ -343,6 +349,8 @@ def ask(
         if words == ["-"]:
             _lenient_stdin()
             questions = [line.strip() for line in sys.stdin if line.strip()]
+            if not questions:
+                raise QuestionError(NO_QUESTIONS_ON_STDIN)
         else:
             from bot.engine import validate_question
 

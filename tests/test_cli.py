@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app, below
+from bot.cli import NO_QUESTIONS_ON_STDIN, app, below
 from bot.config import Settings
 from bot.indexing import build as build_module
 from tests.hostile import PROGRESS_LINE
@@ -115,6 +115,17 @@ def test_a_bad_line_in_a_batch_is_reported_in_place(seed_env) -> None:
 )
 def test_bad_questions_get_one_line_errors(seed_env, question: str, fragment: str) -> None:
     assert_one_line_error(runner.invoke(app, ["ask", question]), fragment)
+
+
+@pytest.mark.parametrize("stdin", ["", "\n", "  \n\n\t\n"], ids=["empty", "newline", "blank"])
+@pytest.mark.parametrize("json_output", [False, True], ids=["text", "json"])
+def test_ask_from_stdin_without_a_question_is_a_one_line_error(
+    seed_env, stdin: str, json_output: bool
+) -> None:
+    result = runner.invoke(app, ["ask", *(["--json"] if json_output else []), "-"], input=stdin)
+    assert result.exit_code == 1
+    assert_one_line_error(result, "no question on stdin")
+    assert result.stdout == ""
 
 
 def test_unknown_retriever_is_a_one_line_error(seed_env) -> None:
@@ -407,10 +418,15 @@ def test_sources_after_a_reply_that_cites_nothing_says_so(seed_env) -> None:
 
 
 def test_a_closed_stdin_reads_as_empty(seed_env) -> None:
-    for args in (["chat"], ["ask", "--json", "-"]):
-        done = subprocess.run(
+    def run(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
             [str(Path(sys.executable).parent / "newsbot"), *args],
             capture_output=True,
             preexec_fn=lambda: os.close(0),  # as `newsbot chat <&-`
         )
-        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr
+
+    chat = run("chat")
+    assert chat.returncode == 0 and b"Traceback" not in chat.stderr, chat.stderr
+    batch = run("ask", "--json", "-")  # no question at all, as from an empty file
+    assert batch.returncode == 1 and batch.stdout == b""
+    assert batch.stderr.decode().splitlines() == [f"newsbot: error: {NO_QUESTIONS_ON_STDIN}"]
