@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import socketserver
+import threading
+from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from pymilvus.exceptions import MilvusException
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from bot.stores.milvus.client import StoreUnavailableError, error_for
+from bot.stores.milvus.client import StoreUnavailableError, error_for, what_else_answers
+from bot.stores.milvus.lite import free_port
 from bot.stores.milvus.schema import decode_term, encode_term
 from tests.hostile import newsbot, one_error_line
 
@@ -69,3 +76,54 @@ def test_a_password_in_the_milvus_uri_is_never_shown(seed_settings) -> None:
     )
     line = one_error_line(result, "cannot reach Milvus at http://root:***@127.0.0.1:9")
     assert "S3cretPw" not in line and b"S3cretPw" not in result.stdout
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _StatusLineHandler(socketserver.StreamRequestHandler):
+    """Answers anything with an HTTP/1.1 status line, as nginx answers what it cannot parse."""
+
+    def handle(self) -> None:
+        self.request.recv(512)
+        self.wfile.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+@contextlib.contextmanager
+def serving(server: socketserver.TCPServer) -> Iterator[str]:
+    """Run `server` (bound to 127.0.0.1) in a thread; yields its http:// address."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_web_server_given_as_milvus_uri_is_named_as_not_milvus(seed_settings, tmp_path) -> None:
+    web = ThreadingHTTPServer(
+        ("127.0.0.1", 0), lambda *a: _QuietHandler(*a, directory=str(tmp_path))
+    )
+    with serving(web) as uri:
+        for command in (["ask", "Who is Ryan Ding?"], ["index", "status"]):
+            result = newsbot([*command, "--store", "milvus", "--milvus-uri", uri], seed_settings)
+            line = one_error_line(result, f"something answers at {uri}, but it is not a Milvus")
+            assert "cannot reach" not in line and "setting milvus_uri" in line
+
+
+def test_what_answers_in_place_of_milvus() -> None:
+    with serving(socketserver.TCPServer(("127.0.0.1", 0), _StatusLineHandler)) as uri:
+        assert what_else_answers(uri) == "it answered as a web server: HTTP/1.1 400 Bad Request"
+        settings = load_settings(milvus_uri=uri.replace("//", "//root:pw@"))
+        refused = MilvusException(code=2, message="Fail connecting to server")
+        assert str(error_for(settings, refused, None)) == (
+            f"something answers at {uri.replace('//', '//root:***@')}, but it is not a Milvus "
+            "server (it answered as a web server: HTTP/1.1 400 Bad Request); check setting "
+            "milvus_uri, env NEWSBOT_MILVUS_URI"
+        )
+    nothing = f"http://127.0.0.1:{free_port()}"
+    assert what_else_answers(nothing) == ""  # nothing listens: "cannot reach", as before
+    assert what_else_answers("https://127.0.0.1:1") == ""  # TLS first: it cannot tell

@@ -18,7 +18,7 @@ from bot.engine import Newsbot
 from bot.errors import IndexMissingError
 from bot.stores import build_index, publish_index
 from bot.stores.milvus.build import serving_build
-from bot.stores.milvus.client import StoreUnavailableError
+from bot.stores.milvus.client import StoreUnavailableError, what_else_answers
 from bot.stores.milvus.lite import free_port
 
 NEWSBOT = str(Path(sys.executable).parent / "newsbot")
@@ -177,6 +177,10 @@ def test_an_unreachable_server_is_one_line_and_a_non_zero_exit(seed_settings) ->
             "setting milvus_uri, env NEWSBOT_MILVUS_URI)"
         ), command
         assert "Traceback" not in done.stderr
+
+
+def test_a_milvus_server_is_never_taken_for_something_else(lite_server) -> None:
+    assert what_else_answers(lite_server.uri) == ""
 
 
 def test_a_missing_collection_is_one_line_and_a_non_zero_exit(server_seed_settings) -> None:

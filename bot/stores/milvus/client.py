@@ -11,10 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.config import Settings, without_password
 from bot.errors import IndexMissingError, NewsbotError
@@ -25,6 +27,13 @@ REBUILD_HINT = "run `newsbot index build`"
 os.environ.setdefault("GRPC_VERBOSITY", "NONE")
 # Per call: a server that does not answer in this long is reported as unreachable.
 CALL_TIMEOUT = 30.0
+# When a server cannot be reached: how long to wait for whatever listens there to say what it is.
+PROBE_SECONDS = 3.0
+DEFAULT_PORT = 19530  # pymilvus's, for a URI without one
+# Milvus speaks gRPC, that is HTTP/2: its client preface and an empty SETTINGS frame, which a
+# gRPC server answers with a SETTINGS frame of its own, and a web server with a status line.
+_HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+_SETTINGS = 0x04  # the type of an HTTP/2 SETTINGS frame, the 4th byte of its header
 _clients: dict[tuple[str, str], Any] = {}
 _lock = threading.Lock()
 
@@ -105,6 +114,11 @@ def error_for(settings: Settings, exc: BaseException, collection: str | None) ->
             f"{_first_line(message)}"
         )
     if code == 2 or "unavailable" in lowered or "connect" in lowered or "deadline" in lowered:
+        if other := what_else_answers(settings.milvus_address):
+            return StoreUnavailableError(
+                f"something answers at {settings.milvus_shown}, but it is not a Milvus server "
+                f"({other}); check setting milvus_uri, env NEWSBOT_MILVUS_URI"
+            )
         return StoreUnavailableError(
             f"cannot reach {where} (is the server running? setting milvus_uri, "
             "env NEWSBOT_MILVUS_URI)"
@@ -115,6 +129,33 @@ def error_for(settings: Settings, exc: BaseException, collection: str | None) ->
             "process; run `milvus-lite server` and point milvus_uri at it to share it)"
         )
     return StoreUnavailableError(f"{where} failed: {_first_line(message) or type(exc).__name__}")
+
+
+def what_else_answers(address: str, timeout: float = PROBE_SECONDS) -> str:
+    """How what answers at the server `address` shows it is not Milvus, in a few words ('it
+    answered as a web server: HTTP/1.1 400 Bad Request'); '' when nothing listens there, a gRPC
+    server (Milvus) answers, or it cannot tell (https, which needs TLS first; no reply in time)."""
+    try:
+        parsed = urlsplit(address)
+        host, port = parsed.hostname, parsed.port or DEFAULT_PORT
+    except ValueError:  # a port that is no number: pymilvus said what it thinks of that
+        return ""
+    if parsed.scheme not in ("http", "tcp", "grpc") or not host:
+        return ""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            connection.sendall(_HTTP2_HELLO)
+            reply = connection.recv(512)
+    except OSError:  # refused, unreachable, reset or silent
+        return ""
+    if not reply or (len(reply) >= 9 and reply[3] == _SETTINGS):
+        return ""
+    if reply.startswith(b"HTTP/"):
+        status = reply.split(b"\r\n", 1)[0].decode("ascii", "replace")
+        return f"it answered as a web server: {' '.join(status.split())[:100]}"
+    if reply.lstrip()[:14].lower().startswith((b"<!doctype html", b"<html")):
+        return "it answered with a web page"
+    return "it does not speak gRPC, as Milvus does"
 
 
 def _first_line(text: str) -> str:
