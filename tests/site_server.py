@@ -1,6 +1,7 @@
 """A small news site on 127.0.0.1 for the ingestion tests: article pages with boilerplate, an
 RSS and an Atom feed, a dead link, a binary file, a page that changes, a page that never
-answers, a page that never stops dripping bytes, a feed that is not XML, a feed cut short, a
+answers, a page that never stops dripping bytes, one that never stops dripping its headers, a
+feed that is not XML, a feed cut short, a
 feed with an overlong link, binary bytes served as HTML, a page in Windows-1252 and a huge page.
 
 Pages and feeds carry an ETag and answer a matching If-None-Match with 304, as real servers
@@ -145,6 +146,9 @@ class NewsSite:
                 if path == "/drip":
                     self._drip()
                     return
+                if path == "/slow-headers":
+                    self._drip_headers()
+                    return
                 found = site.page(path)
                 if found is None:
                     site.release.wait(60)  # a server that never answers in time
@@ -176,6 +180,15 @@ class NewsSite:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     while not site.release.wait(0.05):
                         self.wfile.write(b"<")
+                        self.wfile.flush()
+
+            def _drip_headers(self) -> None:
+                """A header a byte every 50 ms, never ending: the body never comes."""
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nX-Drip: ")
+                    self.wfile.flush()
+                    while not site.release.wait(0.05):
+                        self.wfile.write(b"a")
                         self.wfile.flush()
 
             def log_message(self, *args: object) -> None:

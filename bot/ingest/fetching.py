@@ -3,17 +3,20 @@ at most a few requests to one host at a time."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from bot.errors import NewsbotError
 
 USER_AGENT = "newsbot/0.1 (offline news question answering; fetches articles a user asked for)"
-TIMEOUT_SECONDS = 20.0  # for connecting, for each read, and for the whole fetch
+TIMEOUT_SECONDS = 20.0  # for connecting, for each read, and for the whole fetch (Deadline)
 MAX_PAGE_BYTES = 5_000_000  # a news page is rarely above 1 MB; larger ones are not read
 PER_HOST = 2  # requests in flight to one host at once
 MAX_REDIRECTS = 5
@@ -76,6 +79,8 @@ class Fetcher:
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": USER_AGENT},
+            # A new connection per fetch, so that its Deadline knows the socket to cut.
+            limits=httpx.Limits(max_keepalive_connections=0),
         )
         self._per_host = per_host
         self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
@@ -102,10 +107,11 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        with self._host_slot(url):
-            deadline = time.monotonic() + self.timeout
+        with self._host_slot(url), Deadline(self.timeout) as deadline:
             try:
-                with self._client.stream("GET", url, headers=headers) as response:
+                with self._client.stream(
+                    "GET", url, headers=headers, extensions={"trace": deadline.trace}
+                ) as response:
                     return self._read(response, deadline)
             except httpx.TimeoutException:
                 raise FetchError(self._timed_out()) from None
@@ -114,9 +120,11 @@ class Fetcher:
             except httpx.InvalidURL:
                 raise FetchError("not a valid URL") from None
             except (httpx.HTTPError, UnicodeError, ValueError) as error:
+                if deadline.passed:  # its connection was cut: the server broke off, it seems
+                    raise FetchError(self._timed_out()) from None
                 raise FetchError(_network_reason(error)) from None
 
-    def _read(self, response: httpx.Response, deadline: float) -> Fetched:
+    def _read(self, response: httpx.Response, deadline: Deadline) -> Fetched:
         kind, _, _ = response.headers.get("content-type", "").partition(";")
         common = {
             "url": str(response.url),
@@ -137,7 +145,7 @@ class Fetcher:
             body += block
             if len(body) > self.max_bytes:
                 raise FetchError(too_large(self.max_bytes))
-            if time.monotonic() > deadline:  # a server dripping bytes: each read is quick
+            if deadline.passed:  # a server dripping bytes: each read is quick
                 raise FetchError(self._timed_out())
         return Fetched(not_modified=False, content=bytes(body), **common)
 
@@ -156,6 +164,65 @@ class Fetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class Deadline:
+    """The end of one fetch, `seconds` from its start. httpx limits each connect and each read
+    only, so a server dripping its headers or its body a byte at a time would never time out:
+    when the deadline passes, the fetch's connection is shut down and its next read fails.
+
+    Give `trace` to the request as httpx's "trace" extension: it notes each new connection's
+    socket (the TLS one once TLS is on, since the plain one is then detached)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.ends_at = time.monotonic() + seconds
+        self._cut = False
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    @property
+    def passed(self) -> bool:
+        """Whether the deadline has passed (and the connection been cut)."""
+        return self._cut or time.monotonic() >= self.ends_at
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace callback: keep the socket of each connection it opens, and forget
+        it once its response is closed (the connection may then be closed and its number
+        reused)."""
+        if event.endswith(".response_closed.started"):
+            with self._lock:
+                self._socket = None
+        elif event.endswith((".connect_tcp.complete", ".start_tls.complete")):
+            found = info["return_value"].get_extra_info("socket")
+            with self._lock:
+                self._socket = found
+                if self._cut:
+                    _shut_down(found)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self._cut = True
+            if self._socket is not None:
+                _shut_down(self._socket)
+
+    def __enter__(self) -> Deadline:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        with self._lock:
+            self._socket = None  # closed with its response; never cut after the fetch
+
+
+def _shut_down(connection: socket.socket | None) -> None:
+    """End both directions of `connection` from another thread: a blocked read returns at once.
+    The plain socket's own method, also for a TLS one (whose override also drops its state)."""
+    if connection is not None:
+        with contextlib.suppress(OSError):  # already closed
+            socket.socket.shutdown(connection, socket.SHUT_RDWR)
 
 
 def _network_reason(error: Exception) -> str:

@@ -98,13 +98,15 @@ def test_a_bad_url_fails_in_a_few_words(url: str, reason: str) -> None:
     assert str(error.value) == reason
 
 
-def test_a_server_dripping_bytes_times_out_as_a_whole() -> None:
-    """Each read gets a byte at once, the page never ends: the whole fetch has a deadline."""
+@pytest.mark.parametrize("path", ["/drip", "/slow-headers"], ids=["body", "headers"])
+def test_a_server_dripping_bytes_times_out_as_a_whole(path: str) -> None:
+    """Each read gets a byte at once, the page (or its headers) never ends: the whole fetch has
+    a deadline."""
     found: list[str] = []
 
     def fetch() -> None:
         try:
-            fetcher.get(site.url("/drip"))
+            fetcher.get(site.url(path))
         except FetchError as error:
             found.append(str(error))
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import Settings, load_settings
 from bot.indexing import store
-from tests.hostile import PROGRESS_LINE
+from tests.hostile import PROGRESS_LINE, newsbot
 from tests.ingest.test_extract import BOILERPLATE
 from tests.site_server import LONG_LINK, NewsSite
 
@@ -425,6 +425,24 @@ def test_bad_urls_and_files_fail_alone_in_one_line_and_the_rest_is_indexed(news,
     assert len(lines) == 7
     answer = json.loads(run("ask", "--json", "How long will the Skerry bridge close?").stdout)
     assert "six weeks" in answer["answer"]
+
+
+def test_a_server_dripping_its_headers_fails_in_one_line_and_the_index_keeps_serving(
+    news,
+) -> None:
+    site, settings, _ = news
+    serving = store.current_build(settings.index_dir)
+    # The server would drip for as long as the site is up; fetch_timeout is 1 s here, and the
+    # subprocess's timeout only keeps a fetch without an overall deadline from hanging the test.
+    result = newsbot(["add", site.url("/slow-headers")], settings, timeout=120)
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines() == [
+        f"failed: {site.url('/slow-headers')}: timed out after 1 s"
+    ]
+    assert not [line for line in result.stderr.decode().splitlines() if line.strip()]
+    assert store.current_build(settings.index_dir) == serving
+    answer = json.loads(run("ask", "--json", "How many turbines does the tidal plant have?").stdout)
+    assert "turbines" in answer["answer"]
 
 
 def test_an_item_with_an_overlong_link_fails_alone_and_the_rest_is_indexed(news) -> None:
