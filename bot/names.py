@@ -4,6 +4,7 @@ article that names no Germany): evidence that the corpus is about something else
 from __future__ import annotations
 
 import bisect
+import calendar
 import itertools
 import re
 from collections.abc import Mapping, Sequence
@@ -15,6 +16,11 @@ from bot.lexical import terms
 _QUESTION_WORD = re.compile(r"[\w'’.&-]+")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _PLACES_FILE = Path(__file__).resolve().parent / "data" / "places.txt"
+# Months say when, not what: "news from January 2024" asks for the articles published then,
+# whether or not a text says "January".
+MONTH_WORDS = frozenset(
+    name.lower() for name in (*calendar.month_name[1:], *calendar.month_abbr[1:], "Sept")
+)
 
 
 def unknown_names(
@@ -45,7 +51,7 @@ def unknown_names(
         # "ABS-CBN" is known when the corpus has it whole, "Chinese-built" when it has a part.
         parts = [stem for part in word.split("-") for stem in terms(part)]
         stems = list(dict.fromkeys(terms(word) + parts))  # each looked up once
-        if not name_like or len(word) < 2 or not stems:
+        if not name_like or len(word) < 2 or not stems or word.lower() in MONTH_WORDS:
             runs.append([])
             continue
         unseen = all(not in_corpus(stem, known, vocabulary) for stem in stems)

@@ -35,6 +35,9 @@ def names(question: str) -> tuple[str, ...]:
         ("Is Chinese-built kit risky?", ()),  # a known part
         ("What happened to ABS-CBN?", ()),  # known whole, though neither part is
         ("What happened to ABS-NBC?", ("ABS-NBC",)),
+        ("news from January 2024", ()),  # a month says when: the articles published then
+        ("What did Huawei say in Sept. 2019?", ()),
+        ("What did Huawei say on Tuesday?", ("Tuesday",)),  # a day is said in the text
         ("What did the NCSC say? Answer briefly.", ()),  # a sentence's first word
         ("WHAT DID GERMANY SAY?", ()),  # all capitals: not checked
         ("did germany ban huawei?", ("germany",)),  # countries count in lower case too

@@ -167,3 +167,17 @@ def test_a_company_form_and_a_hyphenated_word_do_not_hide_the_lead(
     answer = bot.ask("tell me about the github youtube-dl takedown")
     assert answer.answered_as == "overview"
     assert answer.answer.startswith("On Friday, code hosting and sharing website GitHub blocked")
+
+
+def test_a_month_no_text_names_still_finds_the_articles_published_then(
+    make_corpus, embedder
+) -> None:
+    storm = (
+        "---\ntitle: Storm Odile leaves 40,000 without power\nsource: BBC\n"
+        "published: 2024-01-20\n---\n\nStorm Odile brought winds of up to 140 kilometres per "
+        "hour to the west coast on Saturday, leaving about 40,000 homes without power.\n"
+    )
+    settings = make_corpus({"storm.md": storm})
+    build_index(settings, embedder=embedder)
+    answer = Newsbot(settings, embedder=embedder).ask("news from January 2024")
+    assert not answer.abstained and answer.answer.startswith("Storm Odile brought winds")
