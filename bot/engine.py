@@ -47,11 +47,20 @@ logger = logging.getLogger(__name__)
 _fallbacks_reported: set[Path] = set()  # builds whose missing ONNX encoder was already reported
 
 
-def validate_question(question: str, max_chars: int) -> str:
+def plain_question(question: str) -> str:
     """The question NFKC-normalised (fullwidth letters read as plain ones, ligatures and the like
-    as their letters) and stripped of surrounding space; `QuestionError` if it is empty,
-    too long or has no word to look up."""
-    cleaned = " ".join(unicodedata.normalize("NFKC", question).split())
+    as their letters), without invisible format characters (a soft hyphen or zero-width space
+    pasted from a web page: "Hua\u00adwei" is Huawei; a byte-order mark) and with its spaces
+    collapsed."""
+    normalised = unicodedata.normalize("NFKC", question)
+    visible = "".join(c for c in normalised if unicodedata.category(c) != "Cf")
+    return " ".join(visible.split())
+
+
+def validate_question(question: str, max_chars: int) -> str:
+    """The question as `plain_question` reads it; `QuestionError` if it is empty, too long or
+    has no word to look up."""
+    cleaned = plain_question(question)
     if not cleaned:
         raise QuestionError(
             'the question is empty; ask something, e.g. newsbot ask "Who is Ryan Ding?"'
@@ -238,7 +247,7 @@ class Newsbot:
     ) -> ConversationAnswer:
         """Answer `question` as the next turn of `conversation` (a follow-up is looked up as
         the standalone question it stands for, see bot/conversation.py), and remember it."""
-        typed = " ".join(question.split())
+        typed = plain_question(question)
         if len(typed) > self.settings.max_question_chars:
             validate_question(typed, self.settings.max_question_chars)  # says why
         resolution = conversation.resolve(typed)

@@ -99,3 +99,14 @@ def test_long_questions_are_refused_with_the_limit() -> None:
     with pytest.raises(QuestionError, match="501 characters long; the limit is 500"):
         validate_question("x" * 501, 500)
     assert validate_question("  Who   is\nRyan Ding? ", 500) == "Who is Ryan Ding?"
+
+
+def test_invisible_characters_pasted_into_a_question_are_dropped(seed_bot) -> None:
+    # A soft hyphen and a zero-width space, as text copied from a web page carries them, and a
+    # byte-order mark: the question is the one a user sees.
+    pasted = "\ufeffWho runs Hua\u00adwei\u2019s car\u200brier business?"
+    plain = "Who runs Huawei\u2019s carrier business?"
+    assert validate_question(pasted, 500) == plain
+    answer = seed_bot.ask(pasted)
+    assert answer.question == plain and not answer.unknown_names
+    assert answer.answer == seed_bot.ask(plain).answer and "Ryan Ding" in answer.answer
