@@ -70,6 +70,10 @@ def validate_question(question: str, max_chars: int) -> str:
             f"the question is {len(cleaned)} characters long; the limit is {max_chars} "
             "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)"
         )
+    if not any("a" <= c <= "z" for c in cleaned.lower()) and any(c.isalpha() for c in cleaned):
+        # "Кто такой Райан Дин?": the articles, the models and the checks are English ones, so
+        # whatever such a question matched would be chance.
+        raise QuestionError("newsbot reads questions in English; this one has no English word")
     if not terms(cleaned):  # "?", "🙂", "Who is he?": nothing to look for, so no answer either
         raise QuestionError(
             "the question has nothing to look up (only punctuation or words like "

@@ -95,6 +95,16 @@ def test_questions_with_nothing_to_look_up_are_refused(question: str) -> None:
         validate_question(question, 500)
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Кто является управляющим центрального банка?", "مَن هو حاكم البنك المركزي؟", "华为是谁？"],
+)
+def test_questions_with_no_english_word_are_refused_saying_so(question: str) -> None:
+    with pytest.raises(QuestionError, match="in English"):
+        validate_question(question, 500)
+    assert validate_question("Who is Райан Дин?", 500)  # a name in its own script is fine
+
+
 def test_long_questions_are_refused_with_the_limit() -> None:
     with pytest.raises(QuestionError, match="501 characters long; the limit is 500"):
         validate_question("x" * 501, 500)
