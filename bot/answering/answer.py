@@ -77,7 +77,7 @@ UNKNOWN_NAME_MIN_CONFIDENCE = 0.5
 # does not change (choosing another made held-out answers worse). Not for an overview, nor
 # for "what happened to X?" or "what does NCSC stand for?", which a lead may well answer.
 LEAD_CONFIDENCE = 0.4
-LEAD_CAVEAT = "the answer is its article's opening sentence, which often only restates the story"
+LEAD_CAVEAT = "the sentence found opens its article, and an opening often only restates the story"
 
 
 @dataclass(frozen=True)
