@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover
     from click import exceptions as click_errors
 
 from bot.config import Settings, check_top_k, load_settings
-from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.errors import ConfigError, Interrupted, NewsbotError, QuestionError
 from bot.smalltalk import reply_to
 
 if TYPE_CHECKING:
@@ -239,9 +239,12 @@ def echo_error(message: str) -> None:
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
     """Turn a NewsbotError (or a full disk) into one line on stderr and exit status 1; Ctrl-C
-    into 130."""
+    into 130 (and a signal that `Interrupted` reports into one line and 128 + its number)."""
     try:
         yield
+    except Interrupted as error:
+        typer.echo(f"newsbot: {safe_line(str(error))}", err=True)
+        raise typer.Exit(128 + error.signal_number) from None
     except NewsbotError as error:
         echo_error(str(error))
         raise typer.Exit(1) from None

@@ -25,3 +25,12 @@ class IndexMissingError(IndexUnusableError):
 
 class QuestionError(NewsbotError):
     """The question is empty or too long."""
+
+
+class Interrupted(NewsbotError):
+    """Stopped by a signal (Ctrl-C, SIGTERM) before the work was done: front ends say so in one
+    line and exit with 128 + the signal's number, the status a shell gives a killed command."""
+
+    def __init__(self, message: str, signal_number: int) -> None:
+        super().__init__(message)
+        self.signal_number = signal_number

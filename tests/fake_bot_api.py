@@ -153,6 +153,8 @@ class FakeBotApi:
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count] = {}
         self._failures: dict[str, list[ApiError | RawFailure]] = {}
+        self._hanging: set[str] = set()
+        self.hung: list[str] = []  # the calls left unanswered, by method
         self._changed = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
@@ -191,6 +193,11 @@ class FakeBotApi:
         """Answer the next call of `method` with an error (429 with `retry_after`)."""
         parameters = {"retry_after": retry_after} if retry_after is not None else None
         self._failures.setdefault(method, []).append(ApiError(code, description, parameters))
+
+    def hang(self, method: str) -> None:
+        """Never answer calls of `method` from now on (a stuck or very slow server); each is
+        noted in `hung` as it arrives."""
+        self._hanging.add(method)
 
     def fail_raw(self, method: str, status: int, body: str) -> None:
         """Answer the next call of `method` with `status` and a non-JSON `body` (a proxy's page)."""
@@ -321,6 +328,12 @@ class FakeBotApi:
             self.unknown_methods.append(method)
             return _error(ApiError(404, "Not Found"))
         call = Call(method, params)
+        if method in self._hanging:
+            async with self._changed:
+                self.hung.append(method)
+                self._changed.notify_all()
+                await self._changed.wait_for(lambda: self._closing)
+            return _error(ApiError(500, "Internal Server Error: shutting down"))
         try:
             if method != "getUpdates":
                 self.calls.append(call)

@@ -13,7 +13,7 @@ import html
 import logging
 import signal
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from telegram import (
     BotCommand,
@@ -42,7 +42,7 @@ from bot.answering import Answer
 from bot.citations import passages_hold, recorded_passages
 from bot.config import Settings
 from bot.engine import Newsbot
-from bot.errors import ConfigError, NewsbotError, QuestionError
+from bot.errors import ConfigError, Interrupted, NewsbotError, QuestionError
 from bot.filters import SearchFilter, parse_filter_command
 from bot.smalltalk import reply_to
 from bot.telegram.conversations import FILE_NAME as CONVERSATIONS_FILE
@@ -569,12 +569,31 @@ def api_base_url(url: str) -> str:
 
 
 async def _connect(application: Application) -> None:
-    """Check the token and the server with getMe, before anything heavy is loaded."""
+    """Check the token and the server with getMe, before anything heavy is loaded. The bot
+    stays initialised, so run_polling does not ask again."""
     try:
-        async with application.bot:
-            pass
+        await application.bot.initialize()
     except (KeyError, TypeError, ValueError) as error:  # python-telegram-bot reading the bot user
         raise UnexpectedReply("getMe did not return a bot user") from error
+
+
+@dataclass
+class StartUp:
+    """What the bot is doing until it polls, and the stop signal that came meanwhile."""
+
+    doing: str
+    stopped_by: int | None = None
+    over: bool = False  # the bot has polled: a stop signal now stops it the ordinary way
+
+    def interrupted(self) -> Interrupted:
+        """The one line saying the bot was stopped before it started."""
+        assert self.stopped_by is not None
+        how = (
+            "interrupted"
+            if self.stopped_by == signal.SIGINT
+            else f"stopped by {signal.Signals(self.stopped_by).name}"
+        )
+        return Interrupted(f"{how} while {self.doing}; the bot did not start", self.stopped_by)
 
 
 def run_bot(
@@ -587,25 +606,31 @@ def run_bot(
 ) -> None:
     """Answer on Telegram until SIGINT or SIGTERM (`stop_signals`; None outside the main thread).
 
-    A rejected token or an unreachable server is a one-line NewsbotError."""
+    A rejected token or an unreachable server is a one-line NewsbotError; a stop signal before
+    the bot polls (while it connects or loads the index) is `Interrupted`."""
     token = check_token(token)
     logging.basicConfig(
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # which CPU build it picked
+    server = base_url or "https://api.telegram.org"
     with redacted_logs(token):
         application = build_application(token, settings, newsbot=newsbot, base_url=base_url)
-        server = base_url or "https://api.telegram.org"
+        start_up = StartUp(doing=f"connecting to the Bot API server at {server}")
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)  # run_polling goes on with (and closes) this loop
+        if stop_signals:
+            for number in stop_signals:
+                loop.add_signal_handler(number, _on_stop_signal, application, start_up, number)
         try:
             loop.run_until_complete(_connect(application))
         except TelegramError as error:
             loop.close()
             raise _start_up_error(error, server, token) from None
-        if stop_signals:
-            for number in stop_signals:
-                loop.add_signal_handler(number, _stop_soon, application)
+        except asyncio.CancelledError:  # a stop signal (see _on_stop_signal)
+            loop.close()
+            raise start_up.interrupted() from None
+        start_up.doing = f"starting (loading the index, then polling {server})"
         try:
             application.run_polling(
                 allowed_updates=ALLOWED_UPDATES, timeout=LONG_POLL_SECONDS, stop_signals=None
@@ -615,6 +640,10 @@ def run_bot(
             raise NewsbotError(
                 "the Telegram bot stopped: " + scrub(f"{type(error).__name__}: {error}", token)
             ) from None
+        except asyncio.CancelledError:  # run_polling has shut the bot down and closed the loop
+            if start_up.stopped_by is None:
+                raise
+            raise start_up.interrupted() from None
 
 
 def _start_up_error(error: TelegramError, server: str, token: str) -> NewsbotError:
@@ -630,6 +659,21 @@ def _start_up_error(error: TelegramError, server: str, token: str) -> NewsbotErr
     if isinstance(error, NetworkError):
         return NewsbotError(f"cannot reach the Bot API server at {server}: {said}")
     return NewsbotError(f"the Bot API server at {server} refused to start the bot: {said}")
+
+
+def _on_stop_signal(application: Application, start_up: StartUp, number: int) -> None:
+    """On SIGINT or SIGTERM: a polling bot stops the ordinary way (`_stop_soon`). Before that,
+    whatever start-up step is under way (getMe with a slow server, loading the index,
+    deleteWebhook) is cancelled, and run_bot reports `Interrupted` in one line: python-telegram-
+    bot's own stop would wait for the step to end, and log its failure at length."""
+    if application.running or start_up.over:
+        start_up.over = True
+        _stop_soon(application)
+        return
+    start_up.stopped_by = number
+    application.bot_data[STATE_KEY].examples_stop.set()
+    for task in asyncio.all_tasks():
+        task.cancel()
 
 
 def _stop_soon(application: Application) -> None:

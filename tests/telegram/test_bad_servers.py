@@ -1,16 +1,20 @@
 """`newsbot telegram` pointed at a server that is not a Bot API server (a web server's page, an
-API of another shape): one line saying so and exit status 1; no traceback, log line or HTML."""
+API of another shape): one line saying so and exit status 1; no traceback, log line or HTML.
+Stopped while a stuck server keeps it waiting: one line too, and no traceback."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
+import signal
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.fake_bot_api import CannedServer
+from bot.config import Settings
+from tests.fake_bot_api import CannedServer, FakeBotApi
 from tests.telegram.test_app import (  # noqa: F401 -- autouse fixtures apply here too
     TOKEN,
     local_http_only,
@@ -105,3 +109,72 @@ def test_a_server_that_is_not_a_bot_api_server_is_one_clear_line(
     assert requests == 1  # getMe, and nothing after it
     assert err.decode() == f"newsbot: error: {error.format(url=url)}\n"
     assert returncode == 1 and out == b""
+
+
+LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) \S+: .*")
+
+
+def stop_while_stuck(
+    settings: Settings, method: str, stop_signal: signal.Signals
+) -> tuple[int | None, str, list[str]]:
+    """Run `newsbot telegram` against a server that never answers `method`, send `stop_signal`
+    once the call has arrived; (exit status, the server's address, stderr's lines)."""
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "NEWSBOT_CORPUS": str(settings.corpus_dir),
+        "NEWSBOT_INDEX": str(settings.index_dir),
+        "HF_HUB_OFFLINE": "1",
+    }
+
+    async def scenario() -> tuple[int | None, str, bytes]:
+        async with FakeBotApi(TOKEN) as server:
+            server.hang(method)
+            url = f"http://127.0.0.1:{server.port}"
+            process = await asyncio.create_subprocess_exec(
+                Path(sys.executable).with_name("newsbot"),
+                "telegram",
+                "--api-base-url",
+                url,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            try:
+                await server.wait_for(lambda: method in server.hung, 120)
+                process.send_signal(stop_signal)
+                _, err = await asyncio.wait_for(process.communicate(), 120)
+            finally:
+                if process.returncode is None:
+                    process.kill()
+                    await process.wait()
+            return process.returncode, url, err
+
+    returncode, url, err = asyncio.run(scenario())
+    return returncode, url, err.decode().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("stop_signal", "status", "how"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "stopped by SIGTERM")],
+    ids=["SIGINT", "SIGTERM"],
+)
+def test_stopped_while_getme_waits_for_the_server_is_one_line(
+    seed_settings: Settings, stop_signal: signal.Signals, status: int, how: str
+) -> None:
+    returncode, url, lines = stop_while_stuck(seed_settings, "getMe", stop_signal)
+    assert lines == [
+        f"newsbot: {how} while connecting to the Bot API server at {url}; the bot did not start"
+    ]
+    assert returncode == status
+
+
+def test_interrupted_while_starting_up_is_one_line_after_the_log(seed_settings: Settings) -> None:
+    # The index is loaded and the commands registered; deleteWebhook, before polling, is stuck.
+    returncode, url, lines = stop_while_stuck(seed_settings, "deleteWebhook", signal.SIGINT)
+    assert lines[-1] == (
+        f"newsbot: interrupted while starting (loading the index, then polling {url}); "
+        "the bot did not start"
+    )
+    assert all(LOG_LINE.fullmatch(line) for line in lines[:-1]), lines
+    assert returncode == 130
