@@ -9,10 +9,11 @@ replies stay in order.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from telegram import (
@@ -97,6 +98,8 @@ INLINE_CACHE_SECONDS = 10
 INLINE_QUERIES_PER_QUESTION = 5  # inline queries arrive as the user types
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 EXIT_WAIT_SECONDS = 3.0  # at exit, for answers still being computed (a hung one is left)
+# How python-telegram-bot logs its last getUpdates failing at a stop (_last_poll_in_one_line).
+LAST_POLL_FAILED = "Error while calling `get_updates` one more time"
 
 APOLOGY = "Sorry, something went wrong while answering that. Please try again in a moment."
 SOURCES_CHANGED = "Those passages changed in their files since this answer; ask again."
@@ -614,7 +617,7 @@ def run_bot(
     )
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)  # which CPU build it picked
     server = base_url or "https://api.telegram.org"
-    with redacted_logs(token):
+    with redacted_logs(token), _last_poll_in_one_line(server, token):
         application = build_application(token, settings, newsbot=newsbot, base_url=base_url)
         start_up = StartUp(doing=f"connecting to the Bot API server at {server}")
         loop = asyncio.new_event_loop()
@@ -644,6 +647,42 @@ def run_bot(
             if start_up.stopped_by is None:
                 raise
             raise start_up.interrupted() from None
+
+
+class _LastPollInOneLine(logging.Filter):
+    """See `_last_poll_in_one_line`."""
+
+    def __init__(self, server: str, token: str) -> None:
+        super().__init__()
+        self.server, self.token = server, token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is None or not str(record.msg).startswith(LAST_POLL_FAILED):
+            return True
+        record.msg = (
+            "could not tell the Bot API server at %s which updates were handled (%s); "
+            "they may come again at the next start"
+        )
+        record.args = (self.server, scrub(f"{type(error).__name__}: {error}", self.token))
+        record.exc_info, record.exc_text = None, None
+        record.levelno, record.levelname = logging.WARNING, logging.getLevelName(logging.WARNING)
+        return True
+
+
+@contextlib.contextmanager
+def _last_poll_in_one_line(server: str, token: str) -> Iterator[None]:
+    """At a stop, python-telegram-bot calls getUpdates once more to tell the server which
+    updates were handled. A slow or vanished server fails it, and the failure was logged as an
+    error with a traceback of some 90 lines, though the bot stops as asked all the same: while
+    this is active, it is one warning line."""
+    updater_log = logging.getLogger("telegram.ext.Updater")
+    one_line = _LastPollInOneLine(server, token)
+    updater_log.addFilter(one_line)
+    try:
+        yield
+    finally:
+        updater_log.removeFilter(one_line)
 
 
 def _start_up_error(error: TelegramError, server: str, token: str) -> NewsbotError:

@@ -178,3 +178,18 @@ def test_interrupted_while_starting_up_is_one_line_after_the_log(seed_settings: 
     )
     assert all(LOG_LINE.fullmatch(line) for line in lines[:-1]), lines
     assert returncode == 130
+
+
+def test_stopped_while_polling_a_stuck_server_logs_one_line_about_it(
+    seed_settings: Settings,
+) -> None:
+    # Polling has started, and getUpdates never comes back: the last one, which tells the server
+    # which updates were handled, fails at the stop too.
+    returncode, url, lines = stop_while_stuck(seed_settings, "getUpdates", signal.SIGINT)
+    assert all(LOG_LINE.fullmatch(line) for line in lines), lines
+    warnings = [line.split(" WARNING ", 1)[1] for line in lines if " WARNING " in line]
+    assert warnings == [
+        f"telegram.ext.Updater: could not tell the Bot API server at {url} which updates were "
+        "handled (TimedOut: Timed out); they may come again at the next start"
+    ]
+    assert returncode == 0  # a running bot stopped as asked
