@@ -5,7 +5,8 @@ feed that is not XML, a feed cut short, a
 feed with an overlong link, binary bytes served as HTML, a page in Windows-1252 and a huge page.
 
 Pages and feeds carry an ETag and answer a matching If-None-Match with 304, as real servers
-do; every request is counted by path, with its headers kept."""
+do; every request is counted by path, with its headers kept. A path can be made to fail for a
+while (`site.failures`), as a busy or restarting server does."""
 
 from __future__ import annotations
 
@@ -29,14 +30,18 @@ FERRY = (
 )
 
 
-def long_link_feed(host: str) -> bytes:
-    """An RSS feed of two items: one whose link is far too long, and the ferry story."""
-    items = [("Too long", LONG_LINK), ("Ferry fares rise", "/news/ferry-fares")]
+def rss_feed(host: str, items: list[tuple[str, str]]) -> bytes:
+    """An RSS feed "Ferries" of (title, path) items on `host`."""
     return (
         '<?xml version="1.0"?><rss version="2.0"><channel><title>Ferries</title>'
         + "".join(f"<item><title>{t}</title><link>http://{host}{p}</link></item>" for t, p in items)
         + "</channel></rss>"
     ).encode()
+
+
+def long_link_feed(host: str) -> bytes:
+    """An RSS feed of two items: one whose link is far too long, and the ferry story."""
+    return rss_feed(host, [("Too long", LONG_LINK), ("Ferry fares rise", "/news/ferry-fares")])
 
 
 class NewsSite:
@@ -47,6 +52,9 @@ class NewsSite:
         self.headers: list[dict[str, str]] = []
         self.release = threading.Event()  # lets the slow page's request end
         self.budget_version = 1
+        # path -> what its next requests get instead of the page, in turn: an HTTP status, or
+        # "drop" (the connection closed without an answer).
+        self.failures: dict[str, list[int | str]] = {}
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
@@ -110,6 +118,11 @@ class NewsSite:
                 "application/rss+xml",
                 lambda: long_link_feed(self.host),
             ),
+            "/feeds/ferry.xml": (
+                200,
+                "application/rss+xml",
+                lambda: rss_feed(self.host, [("Ferry fares rise", "/news/ferry-fares")]),
+            ),
             "/feeds/cut-short.xml": (
                 200,
                 "application/rss+xml",
@@ -137,12 +150,22 @@ class NewsSite:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def handle(self) -> None:
+                # A client that closed with a body unread (the size cap) resets the connection;
+                # reading its next request then fails. That is the client's right, not an error
+                # to print (it would land in the output of the command under test).
+                with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                    super().handle()
+
             def do_GET(self) -> None:
                 path = self.path.split("?")[0]
                 site.requests[path] += 1
                 site.headers.append(
                     {"path": path, **{k.lower(): v for k, v in self.headers.items()}}
                 )
+                if site.failures.get(path):
+                    self._fail(site.failures[path].pop(0))
+                    return
                 if path == "/drip":
                     self._drip()
                     return
@@ -170,6 +193,14 @@ class NewsSite:
                 # The client may stop reading (the size cap).
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
+
+            def _fail(self, how: int | str) -> None:
+                if how == "drop":
+                    self.close_connection = True
+                    return
+                self.send_response(int(how))
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def _drip(self) -> None:
                 """A byte every 50 ms, never ending (each read is quick, the whole never is)."""

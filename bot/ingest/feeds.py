@@ -16,13 +16,17 @@ from bot.errors import NewsbotError
 from bot.ingest.extract import one_line
 from bot.ingest.fetching import Fetched, Fetcher, FetchError, looks_like_url
 from bot.ingest.pages import Outcome, Skipped, read_page, store
-from bot.ingest.state import SourceState
+from bot.ingest.state import Item, SourceState, now
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
 # Stories are corrected in their first days, often without the feed saying so: the pages of
 # items first seen this recently are asked again at each update (conditional GET: a 304
 # costs the server next to nothing).
 RECHECK_DAYS = 3
+# An item whose page failed for a reason that may pass (a timeout, HTTP 503) is fetched again
+# at each update, and given up only once it has failed this many times over at least this long.
+RETRY_ATTEMPTS = 5
+RETRY_PERIOD = timedelta(days=2)
 WORKERS = 8  # pages fetched at once, over all hosts (each host gets at most PER_HOST)
 _storing = threading.Lock()  # one article stored at a time: the same text twice is one file
 
@@ -99,9 +103,14 @@ def update_feeds(corpus_dir: Path, state: SourceState, fetcher: Fetcher) -> list
     recent = (datetime.now(UTC) - timedelta(days=RECHECK_DAYS)).isoformat(timespec="seconds")
     for feed in state.feeds():
         listed: set[str] = set()
+        pending = state.pending_items(feed.url)
         try:
+            # With items to retry, the whole feed is asked for: their entries are in it.
             fetched = fetcher.get(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
+                feed.url,
+                etag=None if pending else feed.etag,
+                last_modified=None if pending else feed.last_modified,
+                accept=FEED_ACCEPT,
             )
             if fetched.not_modified:
                 state.feed_checked(feed.url, etag=feed.etag, last_modified=feed.last_modified)
@@ -114,12 +123,16 @@ def update_feeds(corpus_dir: Path, state: SourceState, fetcher: Fetcher) -> list
             continue
         for entry in entries:
             known = state.item(feed.url, entry.link)
-            if known is None or known.fingerprint != entry.fingerprint:
+            if known is None or known.fingerprint != entry.fingerprint or known.failures:
                 work.append((feed.url, entry, False))
                 listed.add(entry.link)
-        for item in state.recent_items(feed.url, recent):
+        # Items gone from the feed: a failed one is retried still, a stored one rechecked.
+        for item, recheck in [(i, False) for i in pending] + [
+            (i, True) for i in state.recent_items(feed.url, recent)
+        ]:
             if item.link not in listed:
-                work.append((feed.url, Entry(item.link, "", "", item.fingerprint), True))
+                work.append((feed.url, Entry(item.link, "", "", item.fingerprint), recheck))
+                listed.add(item.link)
         if not fetched.not_modified:
             # Saved last: a run cut short fetches this feed again next time.
             state.feed_checked(
@@ -148,11 +161,14 @@ def _item(
             )
             return Outcome(entry.link, "unchanged", known.path, entry.title, message="not modified")
         article = read_page(fetched)
-    except (FetchError, Skipped) as error:
-        status = "skipped" if isinstance(error, Skipped) else "failed"
-        # Remembered, so a dead link is not fetched again until the feed changes the item.
-        state.remember_item(feed_url, entry.link, entry.fingerprint, None, None, "")
-        return Outcome(entry.link, status, title=entry.title, message=str(error))
+    except FetchError as error:
+        if error.transient:
+            return _failed_for_now(state, feed_url, entry, known, error)
+        _remember_dead(state, feed_url, entry)
+        return Outcome(entry.link, "failed", title=entry.title, message=str(error))
+    except Skipped as why:
+        _remember_dead(state, feed_url, entry)
+        return Outcome(entry.link, "skipped", title=entry.title, message=str(why))
     article = replace(
         article,
         url=article.url or entry.link,
@@ -165,3 +181,28 @@ def _item(
         feed_url, entry.link, entry.fingerprint, fetched.etag, fetched.last_modified, outcome.path
     )
     return outcome
+
+
+def _remember_dead(state: SourceState, feed_url: str, entry: Entry) -> None:
+    """Remember an item whose page is no article (a dead link, not HTML, no text), so it is
+    not fetched again until the feed changes the item."""
+    state.remember_item(feed_url, entry.link, entry.fingerprint, None, None, "")
+
+
+def _failed_for_now(
+    state: SourceState, feed_url: str, entry: Entry, known: Item | None, error: FetchError
+) -> Outcome:
+    """An item whose page failed for a reason that may pass: fetched again at the next update,
+    until it has failed RETRY_ATTEMPTS times over RETRY_PERIOD; then remembered as dead, and
+    the report says so (once)."""
+    failures = (known.failures if known else 0) + 1
+    first_failed = (known.first_failed if known and known.failures else None) or now()
+    kept = (known.etag, known.last_modified, known.path) if known else (None, None, "")
+    since = datetime.fromisoformat(first_failed)
+    if failures >= RETRY_ATTEMPTS and datetime.now(UTC) - since >= RETRY_PERIOD:
+        state.remember_item(feed_url, entry.link, entry.fingerprint, *kept)
+        note = f"failed {failures} times since {first_failed[:10]}; given up"
+    else:
+        state.remember_item(feed_url, entry.link, entry.fingerprint, *kept, failures, first_failed)
+        note = "will retry at the next update"
+    return Outcome(entry.link, "failed", title=entry.title, message=f"{error} ({note})")

@@ -23,8 +23,18 @@ MAX_REDIRECTS = 5
 MAX_URL_CHARS = 8_192  # what common web servers accept in a request line
 
 
+# HTTP statuses that say "not now" rather than "not here": worth asking again later.
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
 class FetchError(NewsbotError):
-    """A URL could not be fetched; the message says why, in a few words."""
+    """A URL could not be fetched; the message says why, in a few words. `transient`: the
+    failure may pass (a timeout, a refused or broken connection, a name that did not resolve,
+    HTTP 5xx or 429), so the same URL is worth fetching again later."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -114,15 +124,15 @@ class Fetcher:
                 ) as response:
                     return self._read(response, deadline)
             except httpx.TimeoutException:
-                raise FetchError(self._timed_out()) from None
+                raise FetchError(self._timed_out(), transient=True) from None
             except httpx.TooManyRedirects:
                 raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
             except httpx.InvalidURL:
                 raise FetchError("not a valid URL") from None
             except (httpx.HTTPError, UnicodeError, ValueError) as error:
                 if deadline.passed:  # its connection was cut: the server broke off, it seems
-                    raise FetchError(self._timed_out()) from None
-                raise FetchError(_network_reason(error)) from None
+                    raise FetchError(self._timed_out(), transient=True) from None
+                raise FetchError(_network_reason(error), transient=_passing(error)) from None
 
     def _read(self, response: httpx.Response, deadline: Deadline) -> Fetched:
         kind, _, _ = response.headers.get("content-type", "").partition(";")
@@ -136,7 +146,10 @@ class Fetcher:
         if response.status_code == 304:
             return Fetched(not_modified=True, content=b"", **common)
         if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".strip())
+            raise FetchError(
+                f"HTTP {response.status_code} {response.reason_phrase}".strip(),
+                transient=response.status_code in TRANSIENT_STATUSES,
+            )
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
             raise FetchError(too_large(self.max_bytes))
@@ -146,7 +159,7 @@ class Fetcher:
             if len(body) > self.max_bytes:
                 raise FetchError(too_large(self.max_bytes))
             if deadline.passed:  # a server dripping bytes: each read is quick
-                raise FetchError(self._timed_out())
+                raise FetchError(self._timed_out(), transient=True)
         return Fetched(not_modified=False, content=bytes(body), **common)
 
     def _timed_out(self) -> str:
@@ -223,6 +236,12 @@ def _shut_down(connection: socket.socket | None) -> None:
     if connection is not None:
         with contextlib.suppress(OSError):  # already closed
             socket.socket.shutdown(connection, socket.SHUT_RDWR)
+
+
+def _passing(error: Exception) -> bool:
+    """Whether a network failure may pass: a refused, reset or broken connection, a name that
+    did not resolve (not a URL httpx cannot ask for at all)."""
+    return isinstance(error, (httpx.NetworkError, httpx.RemoteProtocolError))
 
 
 def _network_reason(error: Exception) -> str:

@@ -39,9 +39,18 @@ CREATE TABLE IF NOT EXISTS items (
     path TEXT NOT NULL DEFAULT '',
     fetched_at TEXT NOT NULL,
     first_seen TEXT NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0,  -- transient failures since the last success
+    first_failed TEXT,              -- the first of them
     PRIMARY KEY (feed_url, link)
 );
 """
+# Columns added since the first release, for a sources.sqlite3 made before them.
+_ADDED_COLUMNS = {
+    "items": (
+        ("failures", "INTEGER NOT NULL DEFAULT 0"),
+        ("first_failed", "TEXT"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,11 @@ class Item:
     etag: str | None
     last_modified: str | None
     path: str
+    failures: int = 0  # transient failures since the last success: to be fetched again
+    first_failed: str | None = None
+
+
+_ITEM_COLUMNS = "link, fingerprint, etag, last_modified, path, failures, first_failed"
 
 
 def now() -> str:
@@ -79,11 +93,19 @@ class SourceState:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            self._add_missing_columns()
         except (OSError, sqlite3.Error) as error:
             raise NewsbotError(f"cannot open {self.path}: {error}") from None
         self._lock = threading.Lock()
         # Text digest -> file of every article in the corpus: `pages.store` reads it once a run.
         self.corpus_texts: dict[str, str] | None = None
+
+    def _add_missing_columns(self) -> None:
+        for table, columns in _ADDED_COLUMNS.items():
+            present = {row[1] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            for name, kind in columns:
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -163,9 +185,7 @@ class SourceState:
     # Feed items
     def item(self, feed_url: str, link: str) -> Item | None:
         rows = self._run(
-            "SELECT link, fingerprint, etag, last_modified, path FROM items"
-            " WHERE feed_url = ? AND link = ?",
-            (feed_url, link),
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE feed_url = ? AND link = ?", (feed_url, link)
         )
         return Item(*rows[0]) if rows else None
 
@@ -177,19 +197,45 @@ class SourceState:
         etag: str | None,
         last_modified: str | None,
         path: str,
+        failures: int = 0,
+        first_failed: str | None = None,
     ) -> None:
+        """Record a fetch of the item's page; `failures` > 0: it failed for a reason that may
+        pass, and is fetched again at the next update."""
         self._run(
-            "INSERT INTO items VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_url, link) DO"
-            " UPDATE SET fingerprint = excluded.fingerprint, etag = excluded.etag,"
+            "INSERT INTO items (feed_url, link, fingerprint, etag, last_modified, path,"
+            " fetched_at, first_seen, failures, first_failed)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (feed_url, link) DO UPDATE"
+            " SET fingerprint = excluded.fingerprint, etag = excluded.etag,"
             " last_modified = excluded.last_modified, path = excluded.path,"
-            " fetched_at = excluded.fetched_at",
-            (feed_url, link, fingerprint, etag, last_modified, path, now(), now()),
+            " fetched_at = excluded.fetched_at, failures = excluded.failures,"
+            " first_failed = excluded.first_failed",
+            (
+                feed_url,
+                link,
+                fingerprint,
+                etag,
+                last_modified,
+                path,
+                now(),
+                now(),
+                failures,
+                first_failed,
+            ),
         )
+
+    def pending_items(self, feed_url: str) -> list[Item]:
+        """The feed's items whose last fetch failed for a reason that may pass."""
+        rows = self._run(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE feed_url = ? AND failures > 0 ORDER BY link",
+            (feed_url,),
+        )
+        return [Item(*row) for row in rows]
 
     def recent_items(self, feed_url: str, since: str) -> list[Item]:
         """The feed's items stored as articles and first seen at `since` or later."""
         rows = self._run(
-            "SELECT link, fingerprint, etag, last_modified, path FROM items"
+            f"SELECT {_ITEM_COLUMNS} FROM items"
             " WHERE feed_url = ? AND path != '' AND first_seen >= ? ORDER BY link",
             (feed_url, since),
         )
