@@ -36,7 +36,7 @@ class Article:
     source: str = ""  # the outlet (site name), else the host name
     author: str = ""
     published: str = ""  # ISO date, YYYY-MM-DD
-    url: str = ""  # the canonical URL, else the URL it was fetched from
+    url: str = ""  # the canonical URL if on the site fetched from, else the URL fetched
 
 
 def decode_html(raw: bytes, declared: str | None = None) -> str:
@@ -88,7 +88,9 @@ def extract_article(html: str, url: str = "") -> Article:
     if len(text) < PRECISE_MIN_SHARE * len(balanced):
         text = balanced
     meta = precise if precise is not None else trafilatura.extract_metadata(tree, default_url=url)
-    canonical = _attribute(meta, "url") or url
+    canonical = _attribute(meta, "url")
+    if url and not same_site(canonical, url):
+        canonical = url  # a page speaks for the URLs of its own site only
     title = one_line(_attribute(meta, "title"))
     return Article(
         text=without_headline(paragraphs(text), title),
@@ -132,6 +134,11 @@ def one_line(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
+def same_site(url: str, other: str) -> bool:
+    """Whether two URLs are on the same host (a leading "www." aside)."""
+    return bool(_host(url)) and _host(url) == _host(other)
+
+
 def _attribute(meta: object, name: str) -> str:
     value = getattr(meta, name, None) if meta is not None else None
     return value if isinstance(value, str) else ""
@@ -142,5 +149,8 @@ def _iso_day(value: str) -> str:
 
 
 def _host(url: str) -> str:
-    host = urlsplit(url).hostname or ""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:  # a malformed address (an unclosed IPv6 bracket)
+        return ""
     return host.removeprefix("www.")

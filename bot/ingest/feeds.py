@@ -176,7 +176,7 @@ def _item(
         published=article.published or entry.published,
     )
     with _storing:
-        outcome = store(corpus_dir, state, article, entry.link)
+        outcome = store(corpus_dir, state, article, entry.link, origin=fetched.url)
     state.remember_item(
         feed_url, entry.link, entry.fingerprint, fetched.etag, fetched.last_modified, outcome.path
     )

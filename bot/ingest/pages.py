@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import CorpusError
 from bot.indexing.corpus import looks_like_html, parse_document, scan_corpus
-from bot.ingest.extract import Article, decode_html, extract_article, one_line
+from bot.ingest.extract import Article, decode_html, extract_article, one_line, same_site
 from bot.ingest.fetching import (
     MAX_PAGE_BYTES,
     MAX_URL_CHARS,
@@ -141,16 +141,30 @@ def text_digest(text: str) -> str:
 
 
 def store(
-    corpus_dir: Path, state: SourceState, article: Article, source: str, in_corpus: bool = False
+    corpus_dir: Path,
+    state: SourceState,
+    article: Article,
+    source: str,
+    in_corpus: bool = False,
+    origin: str = "",
 ) -> Outcome:
     """Write `article` into the corpus unless the same URL or text is stored already as it is;
-    `in_corpus`: the source is a file in the corpus, so its text is there already."""
+    `in_corpus`: the source is a file in the corpus, so its text is there already; `origin`:
+    the URL fetched or the file read ('': the article's own URL)."""
     if len(article.text) < MIN_ARTICLE_CHARS:
         return _outcome(source, "skipped", article, message="no article text found on the page")
     digest = text_digest(article.text)
-    relative = (state.article_by_url(article.url) if article.url else None) or _new_name(
-        article, digest
-    )
+    stored = state.article_by_url(article.url) if article.url else None
+    if stored is not None and not may_replace(stored[1], origin, article.url):
+        if stored[0] in state.articles_by_text(digest):
+            message = f"the same text is stored as {stored[0]}"
+            return _outcome(source, "unchanged", article, stored[0], message)
+        message = (
+            f"its canonical URL {article.url} is stored already from another source "
+            f"({stored[0]}); not replaced"
+        )
+        return _outcome(source, "skipped", article, message=message)
+    relative = stored[0] if stored is not None else _new_name(article, digest)
     target = corpus_dir / relative
     if in_corpus or not target.exists():
         stored = [p for p in state.articles_by_text(digest) if (corpus_dir / p).is_file()]
@@ -162,30 +176,40 @@ def store(
     content = render(article)
     before = _read_text(target)
     if before == content:
-        state.remember_article(relative, article.url, digest)
+        state.remember_article(relative, article.url, digest, origin)
         return _outcome(source, "unchanged", article, relative)
     _write_atomically(target, content)
-    state.remember_article(relative, article.url, digest)
+    state.remember_article(relative, article.url, digest, origin)
     return _outcome(source, "updated" if before is not None else "added", article, relative)
+
+
+def may_replace(stored_origin: str, origin: str, url: str) -> bool:
+    """Whether an article read from `origin` may replace the one stored under its URL `url`
+    (read from `stored_origin`; '' means from `url` itself): only when read from the same
+    place, or fetched from `url`'s own site, which speaks for its pages. A page elsewhere or a
+    local file naming that URL as its canonical one does not."""
+    origin, stored_origin = origin or url, stored_origin or url
+    return origin == stored_origin or (looks_like_url(origin) and same_site(origin, url))
 
 
 def add_source(corpus_dir: Path, state: SourceState, fetcher: Fetcher, source: str) -> Outcome:
     """Fetch or read one source and store its article; never raises for a bad source."""
     try:
         if looks_like_url(source):
-            article = read_page(fetcher.get(source))
+            fetched = fetcher.get(source)
+            article, origin = read_page(fetched), fetched.url
             if not article.url:
-                article = replace(article, url=source.strip())
+                article = replace(article, url=fetched.url)
             in_corpus = False
         else:
             path = Path(source).expanduser()
-            article = read_file(path, fetcher.max_bytes)
+            article, origin = read_file(path, fetcher.max_bytes), str(path.resolve())
             in_corpus = path.resolve().is_relative_to(corpus_dir.resolve())
     except (FetchError, CorpusError) as error:
         return Outcome(source, "failed", message=str(error))
     except Skipped as why:
         return Outcome(source, "skipped", message=str(why))
-    return store(corpus_dir, state, article, source, in_corpus)
+    return store(corpus_dir, state, article, source, in_corpus, origin)
 
 
 def _outcome(

@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS articles (
     path TEXT PRIMARY KEY,          -- relative to the corpus directory
     url TEXT NOT NULL,
     text_sha256 TEXT NOT NULL,
-    stored_at TEXT NOT NULL
+    stored_at TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT ''  -- the URL fetched or the file read ('': the url itself)
 );
 CREATE INDEX IF NOT EXISTS articles_url ON articles (url);
 CREATE INDEX IF NOT EXISTS articles_text ON articles (text_sha256);
@@ -46,6 +47,7 @@ CREATE TABLE IF NOT EXISTS items (
 """
 # Columns added since the first release, for a sources.sqlite3 made before them.
 _ADDED_COLUMNS = {
+    "articles": (("origin", "TEXT NOT NULL DEFAULT ''"),),
     "items": (
         ("failures", "INTEGER NOT NULL DEFAULT 0"),
         ("first_failed", "TEXT"),
@@ -121,17 +123,23 @@ class SourceState:
             return self._db.execute(sql, args).fetchall()
 
     # Articles
-    def article_by_url(self, url: str) -> str | None:
-        rows = self._run("SELECT path FROM articles WHERE url = ? ORDER BY stored_at", (url,))
-        return rows[0][0] if rows else None
+    def article_by_url(self, url: str) -> tuple[str, str] | None:
+        """(file, origin: the URL fetched or the file read, '' for the url itself) of the
+        article stored under `url`, if any."""
+        rows = self._run(
+            "SELECT path, origin FROM articles WHERE url = ? ORDER BY stored_at", (url,)
+        )
+        return rows[0] if rows else None
 
     def articles_by_text(self, text_sha256: str) -> list[str]:
         rows = self._run("SELECT path FROM articles WHERE text_sha256 = ?", (text_sha256,))
         return [row[0] for row in rows]
 
-    def remember_article(self, path: str, url: str, text_sha256: str) -> None:
+    def remember_article(self, path: str, url: str, text_sha256: str, origin: str = "") -> None:
         self._run(
-            "INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?)", (path, url, text_sha256, now())
+            "INSERT OR REPLACE INTO articles (path, url, text_sha256, stored_at, origin)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (path, url, text_sha256, now(), origin),
         )
 
     # Feeds

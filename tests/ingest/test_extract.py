@@ -78,3 +78,12 @@ def test_html_is_recognised_whatever_the_file_is_called() -> None:
         b"Title\n\nA story with a <b>bold</b> word and <a href=x>a link</a>."
     )
     assert not looks_like_html(b"")
+
+
+def test_a_canonical_url_on_another_site_is_not_believed() -> None:
+    html = decode_html(page("tidal-plant.html", host="news.example.com"))
+    fetched = "http://127.0.0.1:8000/news/tidal-plant"
+    assert extract_article(html, fetched).url == fetched
+    assert extract_article(html, "https://www.news.example.com/amp/tidal").url == (
+        "http://news.example.com/news/tidal-plant"
+    )

@@ -10,8 +10,8 @@ import pytest
 
 from bot.indexing.corpus import parse_document
 from bot.ingest.extract import Article
-from bot.ingest.fetching import MAX_PAGE_BYTES, Fetched
-from bot.ingest.pages import Skipped, read_file, read_page, store
+from bot.ingest.fetching import MAX_PAGE_BYTES, Fetched, Fetcher
+from bot.ingest.pages import Skipped, add_source, read_file, read_page, store
 from bot.ingest.state import SourceState
 
 TEXT = (
@@ -136,3 +136,45 @@ def test_binary_bytes_served_as_a_web_page_are_not_an_article() -> None:
     with pytest.raises(Skipped) as why:
         read_page(page)
     assert str(why.value) == "binary data, not text (served as text/html)"
+
+
+def kelmouth_page(outcome: str) -> str:
+    return (
+        "<html><head><title>Kelmouth mayor election</title>"
+        '<link rel="canonical" href="https://news.example.com/kelmouth-mayor"></head><body>'
+        f"<article><p>The mayor of Kelmouth, Dafydd Rhys, {outcome} on Thursday, the returning "
+        "officer said.</p><p>Turnout was 44 percent, down from 52 percent.</p></article>"
+        "</body></html>"
+    )
+
+
+def test_a_page_naming_another_articles_url_does_not_replace_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    real, fake = tmp_path / "real.html", tmp_path / "fake.html"
+    real.write_text(kelmouth_page("was re-elected"), encoding="utf-8")
+    fake.write_text(kelmouth_page("lost the election"), encoding="utf-8")
+    with SourceState(tmp_path / "index") as state, Fetcher() as fetcher:
+        first = add_source(corpus, state, fetcher, str(real))
+        spoof = add_source(corpus, state, fetcher, str(fake))
+        real.write_text(kelmouth_page("was re-elected with 61 percent"), encoding="utf-8")
+        edited = add_source(corpus, state, fetcher, str(real))
+        by_web = store(corpus, state, article(url=first.url), "https://elsewhere.example/k")
+        spoof_from_web = store(
+            corpus,
+            state,
+            article(url=first.url, text=TEXT + " Again."),
+            "https://elsewhere.example/k",
+            origin="https://elsewhere.example/k",
+        )
+    assert (first.status, first.url) == ("added", "https://news.example.com/kelmouth-mayor")
+    assert (spoof.status, spoof.message) == (
+        "skipped",
+        f"its canonical URL {first.url} is stored already from another source "
+        f"({first.path}); not replaced",
+    )
+    assert edited.status == "updated"
+    # The site itself (a fetch from news.example.com) speaks for its pages; others do not.
+    assert by_web.status == "updated"
+    assert spoof_from_web.status == "skipped"
+    [only] = list(corpus.rglob("*.md"))
+    assert "Lighthouse" in only.read_text(encoding="utf-8")
