@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.errors import NewsbotError
+from bot.errors import CorpusError, NewsbotError
 from bot.ingest.extract import one_line
 from bot.ingest.fetching import Fetched, Fetcher, FetchError, looks_like_url
 from bot.ingest.pages import Outcome, Skipped, read_page, store
@@ -175,8 +175,11 @@ def _item(
         title=article.title or entry.title,
         published=article.published or entry.published,
     )
-    with _storing:
-        outcome = store(corpus_dir, state, article, entry.link, origin=fetched.url)
+    try:
+        with _storing:
+            outcome = store(corpus_dir, state, article, entry.link, origin=fetched.url)
+    except CorpusError as error:  # the corpus cannot be written to: try again next time
+        return _failed_for_now(state, feed_url, entry, known, error)
     state.remember_item(
         feed_url, entry.link, entry.fingerprint, fetched.etag, fetched.last_modified, outcome.path
     )
@@ -190,9 +193,9 @@ def _remember_dead(state: SourceState, feed_url: str, entry: Entry) -> None:
 
 
 def _failed_for_now(
-    state: SourceState, feed_url: str, entry: Entry, known: Item | None, error: FetchError
+    state: SourceState, feed_url: str, entry: Entry, known: Item | None, error: NewsbotError
 ) -> Outcome:
-    """An item whose page failed for a reason that may pass: fetched again at the next update,
+    """An item whose page failed (or could not be stored) for a reason that may pass: fetched again at the next update,
     until it has failed RETRY_ATTEMPTS times over RETRY_PERIOD; then remembered as dead, and
     the report says so (once)."""
     failures = (known.failures if known else 0) + 1

@@ -150,25 +150,26 @@ def store(
 ) -> Outcome:
     """Write `article` into the corpus unless the same URL or text is stored already as it is;
     `in_corpus`: the source is a file in the corpus, so its text is there already; `origin`:
-    the URL fetched or the file read ('': the article's own URL)."""
+    the URL fetched or the file read ('': the article's own URL). `CorpusError` if the file
+    cannot be written (nothing is then changed)."""
     if len(article.text) < MIN_ARTICLE_CHARS:
         return _outcome(source, "skipped", article, message="no article text found on the page")
     digest = text_digest(article.text)
-    stored = state.article_by_url(article.url) if article.url else None
-    if stored is not None and not may_replace(stored[1], origin, article.url):
-        if stored[0] in state.articles_by_text(digest):
-            message = f"the same text is stored as {stored[0]}"
-            return _outcome(source, "unchanged", article, stored[0], message)
+    by_url = state.article_by_url(article.url) if article.url else None
+    if by_url is not None and not may_replace(by_url[1], origin, article.url):
+        if by_url[0] in state.articles_by_text(digest):
+            message = f"the same text is stored as {by_url[0]}"
+            return _outcome(source, "unchanged", article, by_url[0], message)
         message = (
             f"its canonical URL {article.url} is stored already from another source "
-            f"({stored[0]}); not replaced"
+            f"({by_url[0]}); not replaced"
         )
         return _outcome(source, "skipped", article, message=message)
-    relative = stored[0] if stored is not None else _new_name(article, digest)
+    relative = by_url[0] if by_url is not None else _new_name(article, digest)
     target = corpus_dir / relative
     if in_corpus or not target.exists():
-        stored = [p for p in state.articles_by_text(digest) if (corpus_dir / p).is_file()]
-        other = stored[0] if stored else _corpus_texts(corpus_dir, state).get(digest)
+        same_text = [p for p in state.articles_by_text(digest) if (corpus_dir / p).is_file()]
+        other = same_text[0] if same_text else _corpus_texts(corpus_dir, state).get(digest)
         if other:
             return _outcome(
                 source, "unchanged", article, other, f"the same text is stored as {other}"
@@ -178,7 +179,11 @@ def store(
     if before == content:
         state.remember_article(relative, article.url, digest, origin)
         return _outcome(source, "unchanged", article, relative)
-    _write_atomically(target, content)
+    try:
+        _write_atomically(target, content)
+    except OSError as error:
+        why = (error.strerror or type(error).__name__).lower()
+        raise CorpusError(f"cannot write {relative} in the corpus: {why}") from None
     state.remember_article(relative, article.url, digest, origin)
     return _outcome(source, "updated" if before is not None else "added", article, relative)
 
@@ -205,11 +210,11 @@ def add_source(corpus_dir: Path, state: SourceState, fetcher: Fetcher, source: s
             path = Path(source).expanduser()
             article, origin = read_file(path, fetcher.max_bytes), str(path.resolve())
             in_corpus = path.resolve().is_relative_to(corpus_dir.resolve())
+        return store(corpus_dir, state, article, source, in_corpus, origin)
     except (FetchError, CorpusError) as error:
         return Outcome(source, "failed", message=str(error))
     except Skipped as why:
         return Outcome(source, "skipped", message=str(why))
-    return store(corpus_dir, state, article, source, in_corpus, origin)
 
 
 def _outcome(

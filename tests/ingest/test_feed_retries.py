@@ -5,6 +5,7 @@ saying so once; a dead link is not asked for again."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -94,3 +95,17 @@ def test_a_state_file_from_before_retries_is_read(tmp_path: Path) -> None:
         assert state.item("f", "l") == Item("l", "x", None, None, "p.md")
         state.remember_item("f", "l", "x", None, None, "", 1, "2024-01-01T00:00:00+00:00")
         assert [i.link for i in state.pending_items("f")] == ["l"]
+
+
+def test_an_item_the_corpus_could_not_take_is_stored_once_it_can(site: NewsSite) -> None:
+    corpus = Path(os.environ["NEWSBOT_CORPUS"])
+    (corpus / "web").write_text("in the way\n", encoding="utf-8")
+    result = run("feeds", "update", "--json")
+    assert "Traceback" not in result.output
+    [first] = json_lines(result.stdout)
+    assert first["status"] == "failed"
+    assert first["message"].startswith("cannot write web/127-0-0-1/ferry-fares-")
+    assert first["message"].endswith("(will retry at the next update)")
+    (corpus / "web").unlink()
+    [second] = update()
+    assert (second["input"], second["status"]) == (site.url(FERRY), "added")

@@ -459,3 +459,29 @@ def test_an_item_with_an_overlong_link_fails_alone_and_the_rest_is_indexed(news)
     ]
     answer = json.loads(run("ask", "--json", "How much will ferry fares rise?").stdout)
     assert "eleven percent" in answer["answer"]
+
+
+def test_a_corpus_that_cannot_be_written_fails_each_source_in_one_line(news, tmp_path) -> None:
+    site, _, _ = news
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "web").write_text("in the way\n", encoding="utf-8")  # no folder can be made here
+    (corpus / "files").write_text("in the way\n", encoding="utf-8")
+    saved = tmp_path / "notes.html"
+    saved.write_text(
+        "<html><body><article><p>The harbour master, Ingrid Solberg, said the new pontoon "
+        "will open in May with berths for forty visiting yachts.</p></article></body></html>",
+        encoding="utf-8",
+    )
+    where = ("--corpus", str(corpus), "--index", str(tmp_path / "index"))
+    result = run("add", "--json", *where, site.url("/news/tidal-plant"), str(saved))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    web, local = json_lines(result.stdout)
+    assert web["status"] == local["status"] == "failed"
+    assert web["message"].startswith("cannot write web/127-0-0-1/tidal-plant-")
+    assert local["message"].startswith("cannot write files/")
+    assert sorted(p.name for p in corpus.iterdir()) == ["files", "web"]
+    plain = run("add", *where, str(saved))
+    assert plain.stdout.splitlines() == [f"failed: {saved}: {local['message']}"]
+    assert local["message"].endswith(".md in the corpus: file exists")
