@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.indexing.corpus import parse_document
-from bot.ingest.extract import decode_html, extract_article
+from bot.ingest.extract import MIN_ARTICLE_CHARS, decode_html, extract_article
 from bot.ingest.pages import render
 from scripts.benchlib import print_table, write_results
 
@@ -71,9 +71,12 @@ def scores(counts: list[tuple[float, float, float]]) -> dict[str, float]:
     return {"f1": 2 * p * r / (p + r), "precision": p, "recall": r}
 
 
-def stored_body(raw: bytes, url: str, scratch: Path) -> str:
-    """The text `newsbot add` would index for this saved page (the stored file's body)."""
+def stored_body(raw: bytes, url: str, scratch: Path, refused: list[str]) -> str:
+    """The text `newsbot add` would index for this saved page (the stored file's body); a page
+    it would refuse as no article is noted in `refused` (why), and scored as stored anyway."""
     article = extract_article(decode_html(raw))
+    if why := article.not_article or ("" if len(article.text) >= MIN_ARTICLE_CHARS else "short"):
+        refused.append(why)
     stored = render(article).encode("utf-8")
     document = parse_document(scratch, scratch / "page.md", stored)
     return document.text[document.body_start :]
@@ -92,6 +95,7 @@ def main() -> None:
     import trafilatura
 
     scratch = Path("/nonexistent-scratch")
+    refused: list[str] = []
     runs: dict[str, Callable[[bytes, str], str]] = {
         f"trafilatura {trafilatura.__version__}, defaults": lambda raw, url: (
             trafilatura.extract(raw.decode("utf-8"), url=url) or ""
@@ -99,7 +103,7 @@ def main() -> None:
         "trafilatura, favor_precision=True": lambda raw, url: (
             trafilatura.extract(raw.decode("utf-8"), url=url, favor_precision=True) or ""
         ),
-        "newsbot add (the stored text)": lambda raw, url: stored_body(raw, url, scratch),
+        "newsbot add (the stored text)": lambda raw, url: stored_body(raw, url, scratch, refused),
     }
     rows, results = [], {}
     for name, extract in runs.items():
@@ -116,8 +120,15 @@ def main() -> None:
     total = time.perf_counter() - begun
     print(f"{len(truth)} pages from {args.benchmark}; the whole run took {total:.0f} s")
     print_table(["extractor", "F1", "precision", "recall", "seconds"], rows)
+    print(f"pages newsbot add would refuse as no article: {len(refused)} {sorted(refused)}")
     path = write_results(
-        "bench_extraction", {"pages": len(truth), "total_seconds": round(total, 1), "runs": results}
+        "bench_extraction",
+        {
+            "pages": len(truth),
+            "total_seconds": round(total, 1),
+            "runs": results,
+            "refused": len(refused),
+        },
     )
     print(f"results: {path}")
 

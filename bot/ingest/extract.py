@@ -25,6 +25,31 @@ for _name in ("trafilatura", "htmldate", "courlan"):
 PRECISE_MIN_SHARE = 0.5
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
 _SPACES = re.compile(r"[ \t\u00a0\u200b]+")
+MIN_ARTICLE_CHARS = 80  # less extracted text than this is a page with no article
+PROSE_MIN_WORDS = 8  # a shorter paragraph is a link, a heading or a label, not a sentence
+_FULL_WIDTH_STOP = re.compile("[\u3002\uff01\uff1f]")  # ideographic full stop, full-width ! and ?
+_NOTICE_NAMES = {
+    "cookie-consent": "a cookie-consent notice",
+    "subscription": "a paywall (subscribe to read on)",
+    "page-not-found": "a 'page not found' page",
+}
+_NOTICE_CUES = {
+    kind: re.compile(pattern, re.I)
+    for kind, pattern in {
+        "cookie-consent": r"\buses? cookies\b|\bcookie (?:policy|settings|preferences)\b"
+        r"|\b(?:accept|reject) all\b|\bmanage (?:your )?(?:cookies|consent|privacy)"
+        r"|\bour (?:\d+ )?(?:partners|vendors)\b|\bpersonali[sz]ed (?:ads|advertising)\b"
+        r"|\bbefore you continue\b",
+        "subscription": r"\bsubscribe (?:to|now to) (?:continue|keep|read)|\balready a subscriber"
+        r"|\b(?:unlimited|full|digital) access\b|\bcancel any ?time\b|\bfree trial\b"
+        r"|\bto continue reading\b|\b(?:available|exclusive) (?:only )?(?:to|for) subscribers"
+        r"|\bbecome a (?:member|subscriber)\b",
+        "page-not-found": r"\bpage (?:you are|you're|you were) looking for\b|\bpage not found\b"
+        r"|\b(?:could not|couldn't|can't|cannot) (?:be )?find (?:that|this|the) page\b"
+        r"|\b(?:may|might) have been (?:moved|removed|deleted)\b|\berror 404\b|\b404 error\b"
+        r"|\bnever existed\b",
+    }.items()
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +62,7 @@ class Article:
     author: str = ""
     published: str = ""  # ISO date, YYYY-MM-DD
     url: str = ""  # the canonical URL if on the site fetched from, else the URL fetched
+    not_article: str = ""  # why the page is no article (a cookie wall, a section front), if so
 
 
 def decode_html(raw: bytes, declared: str | None = None) -> str:
@@ -92,14 +118,58 @@ def extract_article(html: str, url: str = "") -> Article:
     if url and not same_site(canonical, url):
         canonical = url  # a page speaks for the URLs of its own site only
     title = one_line(_attribute(meta, "title"))
+    body = without_headline(paragraphs(text), title)
     return Article(
-        text=without_headline(paragraphs(text), title),
+        text=without_notices(body),
+        not_article=not_an_article(body, title),
         title=title,
         source=one_line(_attribute(meta, "sitename")) or _host(canonical),
         author=one_line(_attribute(meta, "author")),
         published=publication_date(tree, canonical),
         url=canonical,
     )
+
+
+def notice_kind(paragraph: str) -> str:
+    """What site notice `paragraph` is ('cookie-consent', 'subscription', 'page-not-found'),
+    '' if none: two of a kind's cues, or one in a paragraph of at most 30 words."""
+    counts = {kind: len(cues.findall(paragraph)) for kind, cues in _NOTICE_CUES.items()}
+    kind, found = max(counts.items(), key=lambda pair: pair[1])
+    if found >= 2 or (found == 1 and len(paragraph.split()) <= 30):
+        return kind
+    return ""
+
+
+def without_notices(text: str) -> str:
+    """`text` without paragraphs that are site notices (cookie consent, subscribe to read on,
+    page not found) rather than the article's."""
+    return "\n\n".join(p for p in text.split("\n\n") if not notice_kind(p))
+
+
+def not_an_article(text: str, title: str = "") -> str:
+    """Why a page with this extracted text (and title) is not an article, '' if it is one: a
+    notice (cookie consent, a paywall, page not found) with less than MIN_ARTICLE_CHARS of
+    sentences besides, or nothing but short lines (links, headlines: a section front)."""
+    blocks = [p for p in text.split("\n\n") if p.strip()]
+    notices = [notice_kind(p) for p in blocks]
+    if (kind := notice_kind(title)) == "page-not-found":
+        notices.append(kind)
+    prose = sum(len(p) for p, n in zip(blocks, notices, strict=False) if not n and _is_prose(p))
+    if prose >= MIN_ARTICLE_CHARS:
+        return ""
+    kinds = [n for n in notices if n]
+    notice_chars = sum(len(p) for p, n in zip(blocks, notices, strict=False) if n)
+    if kinds and 2 * notice_chars >= sum(len(p) for p in blocks):
+        return f"{_NOTICE_NAMES[max(set(kinds), key=kinds.count)]}, not an article"
+    if sum(len(p) for p in blocks) >= MIN_ARTICLE_CHARS:
+        return "only short lines (links or headlines: a section front?), not an article"
+    return "no article text found on the page"
+
+
+def _is_prose(paragraph: str) -> bool:
+    """A paragraph of sentences rather than a link, a heading or a label (a language written
+    without spaces ends its sentences with a full-width mark)."""
+    return len(paragraph.split()) >= PROSE_MIN_WORDS or bool(_FULL_WIDTH_STOP.search(paragraph))
 
 
 def publication_date(tree: object, url: str = "") -> str:

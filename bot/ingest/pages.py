@@ -19,7 +19,14 @@ from urllib.parse import urlsplit
 
 from bot.errors import CorpusError
 from bot.indexing.corpus import looks_like_html, parse_document, scan_corpus
-from bot.ingest.extract import Article, decode_html, extract_article, one_line, same_site
+from bot.ingest.extract import (
+    MIN_ARTICLE_CHARS,
+    Article,
+    decode_html,
+    extract_article,
+    one_line,
+    same_site,
+)
 from bot.ingest.fetching import (
     MAX_PAGE_BYTES,
     MAX_URL_CHARS,
@@ -34,7 +41,6 @@ from bot.ingest.state import SourceState
 STATUSES = ("added", "updated", "unchanged", "skipped", "failed")
 FILE_SUFFIXES = (".html", ".htm", ".txt", ".md")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-MIN_ARTICLE_CHARS = 80  # less extracted text than this is a page with no article
 WEB_FOLDER = "web"  # corpus/web/<host>/...: articles from URLs
 FILES_FOLDER = "files"  # corpus/files/...: articles from local files with no URL
 
@@ -152,6 +158,8 @@ def store(
     `in_corpus`: the source is a file in the corpus, so its text is there already; `origin`:
     the URL fetched or the file read ('': the article's own URL). `CorpusError` if the file
     cannot be written (nothing is then changed)."""
+    if article.not_article:
+        return _outcome(source, "skipped", article, message=article.not_article)
     if len(article.text) < MIN_ARTICLE_CHARS:
         return _outcome(source, "skipped", article, message="no article text found on the page")
     digest = text_digest(article.text)

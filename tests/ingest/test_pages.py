@@ -178,3 +178,59 @@ def test_a_page_naming_another_articles_url_does_not_replace_it(tmp_path: Path) 
     assert spoof_from_web.status == "skipped"
     [only] = list(corpus.rglob("*.md"))
     assert "Lighthouse" in only.read_text(encoding="utf-8")
+
+
+NOT_ARTICLES = {
+    "consent.html": (
+        "<html><head><title>Before you continue</title></head><body><div class='consent'>"
+        "<h1>Before you continue to Kelmouth Chronicle</h1><p>We and our 847 partners use "
+        "cookies and data to deliver and maintain services, measure audience engagement and "
+        "show personalised ads.</p><p>Select Reject all to decline. Select More options to see "
+        "additional information.</p><button>Accept all</button></div></body></html>",
+        "a cookie-consent notice, not an article",
+    ),
+    "front.html": (
+        "<html><head><title>Kelmouth Chronicle - Home</title></head><body><nav>"
+        + " ".join(f"<a href='/s{i}'>Section {i}</a>" for i in range(50))
+        + "</nav><div class='cookie'>We use cookies to improve your experience. Accept all "
+        "cookies.</div><footer>Copyright 2024 Kelmouth Chronicle.</footer></body></html>",
+        "only short lines (links or headlines: a section front?), not an article",
+    ),
+    "paywall.html": (
+        "<html><head><title>Council budget row deepens</title></head><body><article><h1>"
+        "Council budget row deepens</h1><p>The council's budget row deepened on Monday as the "
+        "finance chief resigned.</p><div class='paywall'><p>Subscribe to continue reading. "
+        "Already a subscriber? Log in. Get unlimited access to Kelmouth Chronicle for just 1 "
+        "pound a week. Cancel anytime.</p></div></article></body></html>",
+        "a paywall (subscribe to read on), not an article",
+    ),
+    "missing.html": (
+        "<html><head><title>Page not found | Kelmouth Chronicle</title></head><body><main>"
+        "<h1>Sorry, we couldn't find that page</h1><p>The page you are looking for may have "
+        "been moved, deleted or never existed. Try searching our site or go back to the "
+        "homepage to find the latest news.</p></main></body></html>",
+        "a 'page not found' page, not an article",
+    ),
+}
+
+
+def test_pages_that_are_not_articles_are_refused_saying_what_they_are(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    teaser = tmp_path / "teaser.html"  # an article with a subscription notice after it
+    teaser.write_text(
+        "<html><head><title>Lighthouse to be repainted</title></head><body><article>"
+        + "".join(f"<p>{p}</p>" for p in TEXT.split("\n\n"))
+        + "<p>Subscribe to continue reading. Already a subscriber? Log in.</p>"
+        "</article></body></html>",
+        encoding="utf-8",
+    )
+    with SourceState(tmp_path / "index") as state, Fetcher() as fetcher:
+        for name, (html, reason) in NOT_ARTICLES.items():
+            (tmp_path / name).write_text(html, encoding="utf-8")
+            outcome = add_source(corpus, state, fetcher, str(tmp_path / name))
+            assert (outcome.status, outcome.message) == ("skipped", reason), name
+        stored = add_source(corpus, state, fetcher, str(teaser))
+    assert stored.status == "added"
+    [only] = list(corpus.rglob("*.md"))
+    assert "repainted in June" in only.read_text(encoding="utf-8")
+    assert "Subscribe" not in only.read_text(encoding="utf-8")
