@@ -849,19 +849,20 @@ def feeds_add(
 ) -> None:
     """Follow an RSS or Atom feed (checked now; `newsbot feeds update` fetches its items)."""
     with user_errors():
-        from bot.ingest.feeds import check_feed
+        from bot.ingest.feeds import check_feed, feed_url
         from bot.ingest.pages import shown_source
         from bot.ingest.run import fetcher_for
         from bot.ingest.state import SourceState
 
         settings = settings_from(corpus, index)
+        url = feed_url(url)
         with fetcher_for(settings) as fetcher:
             try:
-                title, items = check_feed(fetcher, url.strip())
+                title, items = check_feed(fetcher, url)
             except NewsbotError as error:
                 raise NewsbotError(f"cannot follow {shown_source(url)}: {error}") from None
         with SourceState(settings.index_dir) as state:
-            new = state.add_feed(url.strip(), title)
+            new = state.add_feed(url, title)
         name = f"{title} ({url})" if title else url
         verb = "Following" if new else "Already following"
         typer.echo(
@@ -902,11 +903,12 @@ def feeds_remove(
 ) -> None:
     """Stop following a feed (the articles already stored stay in the corpus)."""
     with user_errors():
+        from bot.ingest.feeds import feed_url
         from bot.ingest.state import SourceState
 
         settings = settings_from(corpus, index)
         with SourceState(settings.index_dir) as state:
-            if not state.remove_feed(url.strip()):
+            if not (state.remove_feed(url.strip()) or state.remove_feed(feed_url(url))):
                 raise NewsbotError(f"not following {url}; see `newsbot feeds list`")
         typer.echo(safe(f"No longer following {url}; its stored articles stay in the corpus."))
 

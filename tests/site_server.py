@@ -118,6 +118,17 @@ class NewsSite:
                 "application/rss+xml",
                 lambda: long_link_feed(self.host),
             ),
+            "/feeds/ferry-twice.xml": (  # one story listed in two sections
+                200,
+                "application/rss+xml",
+                lambda: rss_feed(
+                    self.host,
+                    [
+                        ("Ferry fares rise", "/news/ferry-fares"),
+                        ("Fares: ferries", "/news/ferry-fares"),
+                    ],
+                ),
+            ),
             "/feeds/ferry.xml": (
                 200,
                 "application/rss+xml",

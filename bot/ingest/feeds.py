@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+
 from bot.errors import CorpusError, NewsbotError
 from bot.ingest.extract import one_line
 from bot.ingest.fetching import Fetched, Fetcher, FetchError, looks_like_url
@@ -66,11 +68,15 @@ def parse_feed(fetched: Fetched) -> tuple[str, list[Entry]]:
 
 
 def _entries(items: list) -> list[Entry]:
-    entries = []
+    """The entries with an http(s) link, each link once (a story listed in two sections is
+    one item: the first entry)."""
+    entries: list[Entry] = []
+    seen: set[str] = set()
     for entry in items:
         link = (entry.get("link") or "").strip()
-        if not looks_like_url(link):
+        if not looks_like_url(link) or link in seen:
             continue  # a malformed http(s) link is kept: fetching it fails, in one line
+        seen.add(link)
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
         published = time.strftime("%Y-%m-%d", stamp) if stamp else ""
         marker = "\n".join(
@@ -85,6 +91,16 @@ def _entries(items: list) -> list[Entry]:
             )
         )
     return entries
+
+
+def feed_url(url: str) -> str:
+    """The feed's address as followed: scheme and host in lower case, no #fragment (which
+    is never sent), so one feed is followed once however it was typed."""
+    url = url.strip()
+    try:
+        return str(httpx.URL(url).copy_with(fragment=None))
+    except (httpx.InvalidURL, ValueError, UnicodeError):
+        return url  # fetching it says what is wrong
 
 
 def check_feed(fetcher: Fetcher, url: str) -> tuple[str, int]:

@@ -109,3 +109,21 @@ def test_an_item_the_corpus_could_not_take_is_stored_once_it_can(site: NewsSite)
     (corpus / "web").unlink()
     [second] = update()
     assert (second["input"], second["status"]) == (site.url(FERRY), "added")
+
+
+def test_a_story_listed_twice_is_one_item(site: NewsSite) -> None:
+    assert run("feeds", "remove", site.url("/feeds/ferry.xml")).exit_code == 0
+    assert run("feeds", "add", site.url("/feeds/ferry-twice.xml")).exit_code == 0
+    [first] = update()
+    assert (first["input"], first["status"]) == (site.url(FERRY), "added")
+    assert run("feeds", "update").stdout.strip() == "Nothing new."
+
+
+def test_one_feed_is_followed_once_however_it_is_typed(site: NewsSite) -> None:
+    typed = site.url("/feeds/ferry.xml").replace("http://", "HTTP://") + "#top"
+    again = run("feeds", "add", typed)
+    assert again.stdout.startswith("Already following Ferries")
+    listed = json_lines(run("feeds", "list", "--json").stdout)
+    assert [f["url"] for f in listed] == [site.url("/feeds/ferry.xml")]
+    assert run("feeds", "remove", typed).exit_code == 0
+    assert run("feeds", "list").stdout.startswith("No feeds")
