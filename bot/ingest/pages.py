@@ -8,6 +8,7 @@ its page changed, and a text already stored under another name is not stored aga
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import re
@@ -123,7 +124,7 @@ def read_page(fetched: Fetched) -> Article:
     if not is_html:
         kind = fetched.content_type or "unknown content type"
         raise Skipped(f"not an HTML page ({kind})")
-    if _is_binary(fetched.content):
+    if _is_binary(fetched.content, fetched.charset):
         raise Skipped(f"binary data, not text (served as {fetched.content_type})")
     return extract_article(decode_html(fetched.content, fetched.charset), fetched.url)
 
@@ -240,9 +241,17 @@ def _outcome(
     )
 
 
-def _is_binary(raw: bytes) -> bool:
-    """NUL bytes near the start, and no UTF-16 byte-order mark: not text."""
-    return b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+def _is_binary(raw: bytes, declared: str | None = None) -> bool:
+    """NUL bytes near the start, and neither a UTF-16 byte-order mark nor a declared UTF-16 or
+    UTF-32 charset that reads them: not text."""
+    if b"\x00" not in raw[:8192] or raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    try:
+        codec = codecs.lookup(declared or "").name
+        raw.decode(codec)
+    except (LookupError, UnicodeDecodeError):
+        return True
+    return not codec.startswith(("utf-16", "utf-32"))
 
 
 def _corpus_texts(corpus_dir: Path, state: SourceState) -> dict[str, str]:

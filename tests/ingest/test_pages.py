@@ -234,3 +234,17 @@ def test_pages_that_are_not_articles_are_refused_saying_what_they_are(tmp_path: 
     [only] = list(corpus.rglob("*.md"))
     assert "repainted in June" in only.read_text(encoding="utf-8")
     assert "Subscribe" not in only.read_text(encoding="utf-8")
+
+
+def test_a_page_in_utf16_without_a_byte_order_mark_is_read_as_declared() -> None:
+    html = f"<html><body><article><p>{TEXT}</p></article></body></html>"
+    page = Fetched(
+        url="http://127.0.0.1/lighthouse",
+        not_modified=False,
+        content=html.encode("utf-16-le"),
+        content_type="text/html",
+        charset="utf-16le",
+        etag=None,
+        last_modified=None,
+    )
+    assert "repainted in June" in read_page(page).text
