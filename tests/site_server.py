@@ -30,6 +30,24 @@ FERRY = (
 )
 
 
+# path -> (status, headers, body) given the host: responses that break a rule.
+ODD_RESPONSES = {
+    "/gzip-lie": lambda host: (
+        200,
+        [("Content-Type", "text/html"), ("Content-Encoding", "gzip")],
+        b"<html><body><p>not gzip at all</p></body></html>",
+    ),
+    "/redirect-to-file": lambda host: (302, [("Location", "file:///etc/hostname")], b""),
+    "/redirect-nowhere": lambda host: (302, [("Content-Type", "text/plain")], b"moved"),
+    "/redirect-too-long": lambda host: (
+        302,
+        [("Location", f"http://{host}/news/{'a' * 9000}")],
+        b"",
+    ),
+    "/redirect-bad-host": lambda host: (302, [("Location", f"http://{'a' * 300}.example/")], b""),
+}
+
+
 def rss_feed(host: str, items: list[tuple[str, str]]) -> bytes:
     """An RSS feed "Ferries" of (title, path) items on `host`."""
     return (
@@ -174,6 +192,15 @@ class NewsSite:
                 site.headers.append(
                     {"path": path, **{k.lower(): v for k, v in self.headers.items()}}
                 )
+                if path in ODD_RESPONSES:
+                    status, headers, body = ODD_RESPONSES[path](site.host)
+                    self.send_response(status)
+                    for name, value in headers:
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 if site.failures.get(path):
                     self._fail(site.failures[path].pop(0))
                     return

@@ -91,6 +91,7 @@ class Fetcher:
             headers={"User-Agent": USER_AGENT},
             # A new connection per fetch, so that its Deadline knows the socket to cut.
             limits=httpx.Limits(max_keepalive_connections=0),
+            event_hooks={"request": [_check_redirect]},
         )
         self._per_host = per_host
         self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
@@ -127,9 +128,9 @@ class Fetcher:
                 raise FetchError(self._timed_out(), transient=True) from None
             except httpx.TooManyRedirects:
                 raise FetchError(f"more than {MAX_REDIRECTS} redirects") from None
-            except httpx.InvalidURL:
+            except (httpx.InvalidURL, UnicodeError):  # UnicodeError: a host IDNA cannot encode
                 raise FetchError("not a valid URL") from None
-            except (httpx.HTTPError, UnicodeError, ValueError) as error:
+            except (httpx.HTTPError, ValueError) as error:
                 if deadline.passed:  # its connection was cut: the server broke off, it seems
                     raise FetchError(self._timed_out(), transient=True) from None
                 raise FetchError(_network_reason(error), transient=_passing(error)) from None
@@ -145,6 +146,8 @@ class Fetcher:
         }
         if response.status_code == 304:
             return Fetched(not_modified=True, content=b"", **common)
+        if 300 <= response.status_code < 400:  # a redirect with no Location
+            raise FetchError(f"HTTP {response.status_code} redirect with no address to follow")
         if response.status_code >= 400:
             raise FetchError(
                 f"HTTP {response.status_code} {response.reason_phrase}".strip(),
@@ -244,11 +247,22 @@ def _passing(error: Exception) -> bool:
     return isinstance(error, (httpx.NetworkError, httpx.RemoteProtocolError))
 
 
+def _check_redirect(request: httpx.Request) -> None:
+    """httpx's request hook: a redirect is held to what a URL given is (http(s), not too long)."""
+    if len(str(request.url)) > MAX_URL_CHARS:
+        raise FetchError("redirected to a URL too long")
+
+
 def _network_reason(error: Exception) -> str:
     """A few words for a network failure (no traceback, no library jargon)."""
     if isinstance(error, httpx.ConnectError):
         return "could not connect"
     if isinstance(error, httpx.RemoteProtocolError):
         return "the server broke off the response"
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text[:200]
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return "redirected to a URL that is not http(s)"
+    if isinstance(error, httpx.DecodingError):
+        return "the server sent a compressed body that does not decompress"
+    if isinstance(error, httpx.NetworkError):
+        return "the connection failed"
+    return f"the request failed ({type(error).__name__})"

@@ -116,3 +116,19 @@ def test_a_server_dripping_bytes_times_out_as_a_whole(path: str) -> None:
         worker.join(timeout=120)  # only keeps a fetcher without a deadline from hanging the test
         assert not worker.is_alive(), "the fetch never ended"
     assert found == ["timed out after 1 s"]
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/gzip-lie", "the server sent a compressed body that does not decompress"),
+        ("/redirect-to-file", "redirected to a URL that is not http(s)"),
+        ("/redirect-nowhere", "HTTP 302 redirect with no address to follow"),
+        ("/redirect-too-long", "redirected to a URL too long"),
+        ("/redirect-bad-host", "not a valid URL"),
+    ],
+)
+def test_a_response_breaking_the_rules_fails_in_a_few_plain_words(path: str, reason: str) -> None:
+    with NewsSite() as site, Fetcher(timeout=5) as fetcher, pytest.raises(FetchError) as failed:
+        fetcher.get(site.url(path))
+    assert str(failed.value) == reason
