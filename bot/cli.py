@@ -1189,6 +1189,7 @@ def _status(message: str) -> Iterator[None]:
 
 
 STAGE_UNITS = {"reading": "files", "splitting": "documents", "embedding": "passages"}
+WAITING_LINE = "another build of this index is running; waiting for it to finish"
 
 
 class BuildProgress:
@@ -1216,6 +1217,9 @@ class BuildProgress:
             self._line("loading the model…")
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "waiting":  # another build of this index runs; this one starts after it
+            self._waiting()
+            return
         if self._status is not None:
             self._status.stop()
             self._status = None
@@ -1230,6 +1234,16 @@ class BuildProgress:
             self._last_line[stage] = now
             unit = STAGE_UNITS.get(stage, "steps")
             self._line(f"{stage} {done}/{total} {unit}" if total else f"{stage} nothing to do")
+
+    def _waiting(self) -> None:
+        """Say once that another build holds the index, and keep a spinner while it does."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+        self._line(f"{WAITING_LINE}…")
+        if self.console.is_terminal:
+            self._status = self.console.status("waiting for the other build…")
+            self._status.start()
 
     def stop(self) -> None:
         """Leave the finished bars on screen."""

@@ -29,23 +29,26 @@ from bot.errors import IndexMissingError, IndexUnusableError, NewsbotError
 from bot.indexing import store
 from bot.indexing.chunking import chunk_sentences, sentence_table
 from bot.indexing.corpus import (
-    SUPPORTED_SUFFIXES,
     Document,
     file_hashes,
     no_articles,
     parse_document,
     read_article,
+    require_corpus_dir,
     scan_corpus,
+    scan_warnings,
 )
+from bot.indexing.lock import build_lock
 from bot.indexing.segment import MAX_SENTENCE_CHARS, SPLITTER
 
 if TYPE_CHECKING:
     from bot.onnx_export import QueryEncoderFiles
 
 # progress(stage, done, total): called as work advances, for progress bars. Stages, in order:
-# "reading" (files), "splitting" (new documents), "embedding" (passages), "writing" (steps).
+# "waiting" (only while another build of the index runs; once, 0/0), "reading" (files),
+# "splitting" (new documents), "embedding" (passages), "writing" (steps).
 Progress = Callable[[str, int, int], None]
-STAGES = ("reading", "splitting", "embedding", "writing")
+STAGES = ("waiting", "reading", "splitting", "embedding", "writing")
 
 # Bump when what a chunk embeds changes (see `passage_for_embedding`).
 PASSAGE_TEXT = "title-newline-passage-1"
@@ -115,30 +118,27 @@ def build_index(
     """
     started = time.perf_counter()
     report = progress or (lambda stage, done, total: None)
-    scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
-    warnings = list(scan.warnings)
-    warnings += [
-        f"skipped {p.relative_to(settings.corpus_dir).as_posix()}: only "
-        f"{', '.join(SUPPORTED_SUFFIXES)} files are read"
-        for p in scan.skipped
-    ]
+    require_corpus_dir(settings.corpus_dir)
+    warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="newsbot-onnx-") as scratch:
         embedder, encoder = _embedders(embedder, Path(scratch), warnings)
         recipe = _recipe(settings, embedder)
-        previous, reason = _previous_build(settings, recipe, full)
-
-        parts, fresh = _read(settings, scan.supported, previous, warnings, report)
-        store.check_writable(settings.index_dir)  # before embedding: a clear line, not a traceback
-        if not parts:
-            raise NewsbotError(no_articles(settings.corpus_dir, warnings))
-        for number, (part, document) in enumerate(fresh, start=1):
-            _split(part, document, settings)
-            report("splitting", number, len(fresh))
-        if not fresh:
-            report("splitting", 0, 0)
-        embedded = _embed(fresh, embedder, settings.embed_batch_size, report)
-
-        location, counts = _publish(settings, recipe, parts, encoder, embedder, report)
+        # One build at a time from here to publishing: what it publishes is what it read.
+        with build_lock(settings.index_dir, report):
+            scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
+            warnings[:0] = scan_warnings(settings.corpus_dir, scan)
+            previous, reason = _previous_build(settings, recipe, full)
+            parts, fresh = _read(settings, scan.supported, previous, warnings, report)
+            store.check_writable(settings.index_dir)  # before embedding: a line, not a traceback
+            if not parts:
+                raise NewsbotError(no_articles(settings.corpus_dir, warnings))
+            for number, (part, document) in enumerate(fresh, start=1):
+                _split(part, document, settings)
+                report("splitting", number, len(fresh))
+            if not fresh:
+                report("splitting", 0, 0)
+            embedded = _embed(fresh, embedder, settings.embed_batch_size, report)
+            location, counts = _publish(settings, recipe, parts, encoder, embedder, report)
     reused = sum(part.reused for part in parts)
     removed = 0 if previous is None else len({k[0] for k in previous.parts} - _doc_ids(parts))
     return BuildReport(

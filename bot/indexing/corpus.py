@@ -161,14 +161,22 @@ def _link_allowed(path: Path, root: Path, follow: bool, scan: CorpusScan, corpus
     return True
 
 
+def scan_warnings(corpus_dir: Path, scan: CorpusScan) -> list[str]:
+    """What a build says about the files a scan leaves out, one line each."""
+    return [
+        *scan.warnings,
+        *(
+            f"skipped {_relative(corpus_dir, p)}: only {', '.join(SUPPORTED_SUFFIXES)} "
+            "files are read"
+            for p in scan.skipped
+        ),
+    ]
+
+
 def skipped_files(corpus_dir: Path, follow_symlinks: bool = False) -> list[str]:
     """One line per file a build leaves out, saying why (`newsbot index status` lists them)."""
     scan = scan_corpus(corpus_dir, follow_symlinks)
-    lines = list(scan.warnings)
-    lines += [
-        f"skipped {_relative(corpus_dir, p)}: only {', '.join(SUPPORTED_SUFFIXES)} files are read"
-        for p in scan.skipped
-    ]
+    lines = scan_warnings(corpus_dir, scan)
     for path in scan.supported:
         try:
             if _is_empty_article(path.read_bytes()):
@@ -212,11 +220,7 @@ def load_corpus(corpus_dir: Path, follow_symlinks: bool = False) -> Corpus:
     Empty and whitespace-only articles (front matter alone included) are skipped with a
     warning; files that vanish while the corpus is read are skipped with a warning too."""
     scan = scan_corpus(corpus_dir, follow_symlinks)
-    warnings = list(scan.warnings)
-    warnings += [
-        f"skipped {_relative(corpus_dir, p)}: only {', '.join(SUPPORTED_SUFFIXES)} files are read"
-        for p in scan.skipped
-    ]
+    warnings = scan_warnings(corpus_dir, scan)
     documents = []
     for path in scan.supported:
         try:

@@ -7,6 +7,7 @@ Layout of an index directory::
       builds/<name>/       manifest.json, metadata.json, chunks.faiss, sentences.npy, bm25/
       blobs/<sha256>.<ext> large files shared by builds (the ONNX query encoder), hard-linked
                            into each build that uses them, so they are stored once
+      build.lock           held by the running build (bot/indexing/lock.py): one at a time
 
 A build is written to `builds/.tmp-<name>`, every file and directory fsynced, and renamed;
 then CURRENT is written to a temporary file, fsynced, swapped in with `os.replace`, and its

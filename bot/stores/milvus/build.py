@@ -27,6 +27,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -45,12 +46,14 @@ from bot.indexing.build import (
 )
 from bot.indexing.chunking import chunk_sentences, sentence_table
 from bot.indexing.corpus import (
-    SUPPORTED_SUFFIXES,
     no_articles,
     parse_document,
     read_article,
+    require_corpus_dir,
     scan_corpus,
+    scan_warnings,
 )
+from bot.indexing.lock import build_lock
 from bot.lexical import terms
 from bot.stores.milvus import schema
 from bot.stores.milvus.client import client, describe, ensure_loaded, translated
@@ -108,69 +111,69 @@ def build(
     index, shards = shard
     if full and shards > 1:
         raise NewsbotError("--full cannot be split into shards; drop --full or --shard")
-    scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
-    warnings = list(scan.warnings)
-    warnings += [
-        f"skipped {p.relative_to(settings.corpus_dir).as_posix()}: only "
-        f"{', '.join(SUPPORTED_SUFFIXES)} files are read"
-        for p in scan.skipped
-    ]
+    require_corpus_dir(settings.corpus_dir)
+    warnings: list[str] = []
     milvus = client(settings)
     with tempfile.TemporaryDirectory(prefix="newsbot-onnx-") as scratch:
         embedder, encoder = _embedders(embedder, Path(scratch), warnings)
         recipe = _recipe(settings, embedder)
-        hashes = _hashes(settings, scan.supported, warnings, report)
-        if not hashes:
-            raise NewsbotError(no_articles(settings.corpus_dir, warnings))
-        fingerprint = _fingerprint(recipe, hashes, full)
-        name = build_name(settings, fingerprint)
-        try:
-            serving: str | None = serving_build(settings)
-        except IndexMissingError:
-            serving = None
-        reason = (
-            "--full was asked for"
-            if full
-            else "there is no index yet"
-            if serving is None
-            else _recipe_change(settings, serving, recipe)
-        )
-        if name == serving:
-            report("embedding", 0, 0)
-            counts = _manifest(settings, serving).get("counts", {})
-            return BuildReport(
-                settings.index_dir / "milvus" / name,
-                counts.get("documents", 0),
-                counts.get("chunks", 0),
-                counts.get("sentences", 0),
-                time.perf_counter() - started,
-                warnings,
-                full=False,
-                reused_documents=counts.get("documents", 0),
+        # A build that publishes is the index's one writer from reading the corpus on (shard
+        # workers publish nothing and share the staging build, so they run side by side).
+        with build_lock(settings.index_dir, report) if publish_after else nullcontext():
+            scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
+            warnings[:0] = scan_warnings(settings.corpus_dir, scan)
+            hashes = _hashes(settings, scan.supported, warnings, report)
+            if not hashes:
+                raise NewsbotError(no_articles(settings.corpus_dir, warnings))
+            fingerprint = _fingerprint(recipe, hashes, full)
+            name = build_name(settings, fingerprint)
+            try:
+                serving: str | None = serving_build(settings)
+            except IndexMissingError:
+                serving = None
+            reason = (
+                "--full was asked for"
+                if full
+                else "there is no index yet"
+                if serving is None
+                else _recipe_change(settings, serving, recipe)
             )
-        _create_build(settings, name, embedder.dimension)
-        with translated(settings, name):
-            present = dict(_doc_rows(milvus, name))
-        mine = {
-            d: h
-            for d, h in hashes.items()
-            if schema.shard_of(d, shards) == index and present.get(d) != h
-        }
-        reusable: dict[str, str] = {}
-        if serving is not None and not reason:
-            with translated(settings, serving):
-                ensure_loaded(milvus, serving, serving + schema.DOCS)
-                before = dict(_doc_rows(milvus, serving, list(mine)))
-            reusable = {d: h for d, h in mine.items() if before.get(d) == h}
-        fresh = [d for d in mine if d not in reusable]
-        if reusable:
-            _copy(settings, serving, name, sorted(reusable))
-        embedded, texts = _embed_fresh(settings, name, fresh, mine, embedder, warnings, report)
-        if publish_after:
-            location, counts = publish(settings, name=name, encoder=encoder, recipe=recipe)
-        else:
-            location = settings.index_dir / "milvus" / name
-            counts = {"documents": len(hashes), "chunks": 0, "sentences": 0}
+            if name == serving:
+                report("embedding", 0, 0)
+                counts = _manifest(settings, serving).get("counts", {})
+                return BuildReport(
+                    settings.index_dir / "milvus" / name,
+                    counts.get("documents", 0),
+                    counts.get("chunks", 0),
+                    counts.get("sentences", 0),
+                    time.perf_counter() - started,
+                    warnings,
+                    full=False,
+                    reused_documents=counts.get("documents", 0),
+                )
+            _create_build(settings, name, embedder.dimension)
+            with translated(settings, name):
+                present = dict(_doc_rows(milvus, name))
+            mine = {
+                d: h
+                for d, h in hashes.items()
+                if schema.shard_of(d, shards) == index and present.get(d) != h
+            }
+            reusable: dict[str, str] = {}
+            if serving is not None and not reason:
+                with translated(settings, serving):
+                    ensure_loaded(milvus, serving, serving + schema.DOCS)
+                    before = dict(_doc_rows(milvus, serving, list(mine)))
+                reusable = {d: h for d, h in mine.items() if before.get(d) == h}
+            fresh = [d for d in mine if d not in reusable]
+            if reusable:
+                _copy(settings, serving, name, sorted(reusable))
+            embedded, texts = _embed_fresh(settings, name, fresh, mine, embedder, warnings, report)
+            if publish_after:
+                location, counts = _publish(settings, name, encoder, recipe)
+            else:
+                location = settings.index_dir / "milvus" / name
+                counts = {"documents": len(hashes), "chunks": 0, "sentences": 0}
     removed = 0
     if serving is not None:
         with translated(settings, serving):
@@ -192,105 +195,104 @@ def build(
     )
 
 
-def publish(
-    settings: Settings,
-    *,
-    name: str | None = None,
-    encoder: Any = None,
-    recipe: dict[str, Any] | None = None,
-    embedder: Embedder | None = None,
-) -> tuple[Path, dict[str, int]]:
-    """Check the staging build is complete, count terms, write the manifest, move the alias."""
-    milvus = client(settings)
+def publish(settings: Settings, embedder: Embedder | None = None) -> tuple[Path, dict[str, int]]:
+    """Publish the sharded build of the corpus as it is now (`newsbot index build --publish`),
+    as the index's one writer (`bot.indexing.lock`)."""
     warnings: list[str] = []
     with tempfile.TemporaryDirectory(prefix="newsbot-onnx-") as scratch:
-        if name is None or recipe is None:
-            embedder, encoder = _embedders(embedder, Path(scratch), warnings)
-            recipe = _recipe(settings, embedder)
-            scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
-            hashes = _hashes(settings, scan.supported, warnings, lambda *a: None)
-            name = build_name(settings, _fingerprint(recipe, hashes, False))
-        else:
-            scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
-            hashes = _hashes(settings, scan.supported, warnings, lambda *a: None)
-        with translated(settings, name):
-            if not milvus.has_collection(name):
-                raise NewsbotError(
-                    f"no build of the corpus as it is now in {describe(settings)} (expected "
-                    f"{name}); run `newsbot index build --shard I/N` for every shard first"
-                )
-            ensure_loaded(milvus, name, name + schema.DOCS)
-            docs = dict(_doc_rows(milvus, name, with_counts=True))
-        missing = sorted(d for d, h in hashes.items() if docs.get(d, ("",))[0] != h)
-        if missing:
+        embedder, encoder = _embedders(embedder, Path(scratch), warnings)
+        recipe = _recipe(settings, embedder)
+        with build_lock(settings.index_dir):
+            return _publish(settings, None, encoder, recipe)
+
+
+def _publish(
+    settings: Settings, name: str | None, encoder: Any, recipe: dict[str, Any]
+) -> tuple[Path, dict[str, int]]:
+    """Check the staging build (`name`, else the one of the corpus as it is now) is complete,
+    count terms, write the manifest, move the alias. The caller holds the build lock."""
+    milvus = client(settings)
+    warnings: list[str] = []
+    scan = scan_corpus(settings.corpus_dir, settings.follow_symlinks)
+    hashes = _hashes(settings, scan.supported, warnings, lambda *a: None)
+    name = name or build_name(settings, _fingerprint(recipe, hashes, False))
+    with translated(settings, name):
+        if not milvus.has_collection(name):
             raise NewsbotError(
-                f"{len(missing)} document(s) of the corpus are not in build {name} yet "
-                f"(e.g. {missing[0]}); run the missing shards (--shard I/N), then --publish"
+                f"no build of the corpus as it is now in {describe(settings)} (expected "
+                f"{name}); run `newsbot index build --shard I/N` for every shard first"
             )
-        location = settings.index_dir / "milvus" / name
-        with translated(settings, name):
-            frequencies, chunk_count, length = _term_frequencies(milvus, name)
-            terms_table = name + schema.TERMS
-            if milvus.has_collection(terms_table):
-                milvus.drop_collection(terms_table)
-            milvus.create_collection(
-                terms_table,
-                schema=schema.table_schema(1024, schema.TERM_FIELDS),
-                index_params=schema.table_index_params(milvus),
-                consistency_level="Strong",
-            )
-            rows = (
-                {"pk": token, "df": df, "v": schema.DUMMY_VECTOR}
-                for token, df in frequencies.items()
-            )
-            for batch in _batched(rows, 2000):
-                milvus.insert(terms_table, batch)
-            counts = {
-                "documents": len(hashes),
-                "chunks": chunk_count,
-                "sentences": sum(docs[d][2] for d in hashes),
-            }
-            manifest: dict[str, Any] = {
-                "store": "milvus",
-                "build": name,
-                "model": recipe["model"],
-                "dimension": recipe["dimension"],
-                "chunking": settings.chunking,
-                "recipe": recipe,
-                "vector_index": "FLAT",
-                "bm25": {"k1": schema.BM25_K1, "b": schema.BM25_B, "avgdl": length / chunk_count},
-                "settings": settings.to_json(),
-                "corpus_dir": str(settings.corpus_dir),
-                "fingerprint": _files_fingerprint(hashes),
-                "counts": counts,
-                "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-            if encoder is not None:
-                location.mkdir(parents=True, exist_ok=True)
-                for file_name, source in encoder.files.items():
-                    shutil.copyfile(source, location / file_name)
-                manifest["query_encoder"] = encoder.manifest
-            milvus.upsert(
-                name + schema.DOCS,
-                [
-                    {
-                        "pk": schema.MANIFEST_ROW,
-                        "sha256": "",
-                        "chunks": 0,
-                        "sentences": 0,
-                        "meta": manifest,
-                        "v": schema.DUMMY_VECTOR,
-                    }
-                ],
-            )
-            for table in (name, name + schema.DOCS, terms_table):
-                milvus.flush(table)
-            previous = _alias_target(milvus, settings.milvus_collection)
-            if previous is None:
-                milvus.create_alias(name, settings.milvus_collection)
-            else:
-                milvus.alter_alias(name, settings.milvus_collection)
-            _drop_old_builds(settings, keep={name, previous})
+        ensure_loaded(milvus, name, name + schema.DOCS)
+        docs = dict(_doc_rows(milvus, name, with_counts=True))
+    missing = sorted(d for d, h in hashes.items() if docs.get(d, ("",))[0] != h)
+    if missing:
+        raise NewsbotError(
+            f"{len(missing)} document(s) of the corpus are not in build {name} yet "
+            f"(e.g. {missing[0]}); run the missing shards (--shard I/N), then --publish"
+        )
+    location = settings.index_dir / "milvus" / name
+    with translated(settings, name):
+        frequencies, chunk_count, length = _term_frequencies(milvus, name)
+        terms_table = name + schema.TERMS
+        if milvus.has_collection(terms_table):
+            milvus.drop_collection(terms_table)
+        milvus.create_collection(
+            terms_table,
+            schema=schema.table_schema(1024, schema.TERM_FIELDS),
+            index_params=schema.table_index_params(milvus),
+            consistency_level="Strong",
+        )
+        rows = (
+            {"pk": token, "df": df, "v": schema.DUMMY_VECTOR} for token, df in frequencies.items()
+        )
+        for batch in _batched(rows, 2000):
+            milvus.insert(terms_table, batch)
+        counts = {
+            "documents": len(hashes),
+            "chunks": chunk_count,
+            "sentences": sum(docs[d][2] for d in hashes),
+        }
+        manifest: dict[str, Any] = {
+            "store": "milvus",
+            "build": name,
+            "model": recipe["model"],
+            "dimension": recipe["dimension"],
+            "chunking": settings.chunking,
+            "recipe": recipe,
+            "vector_index": "FLAT",
+            "bm25": {"k1": schema.BM25_K1, "b": schema.BM25_B, "avgdl": length / chunk_count},
+            "settings": settings.to_json(),
+            "corpus_dir": str(settings.corpus_dir),
+            "fingerprint": _files_fingerprint(hashes),
+            "counts": counts,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        if encoder is not None:
+            location.mkdir(parents=True, exist_ok=True)
+            for file_name, source in encoder.files.items():
+                shutil.copyfile(source, location / file_name)
+            manifest["query_encoder"] = encoder.manifest
+        milvus.upsert(
+            name + schema.DOCS,
+            [
+                {
+                    "pk": schema.MANIFEST_ROW,
+                    "sha256": "",
+                    "chunks": 0,
+                    "sentences": 0,
+                    "meta": manifest,
+                    "v": schema.DUMMY_VECTOR,
+                }
+            ],
+        )
+        for table in (name, name + schema.DOCS, terms_table):
+            milvus.flush(table)
+        previous = _alias_target(milvus, settings.milvus_collection)
+        if previous is None:
+            milvus.create_alias(name, settings.milvus_collection)
+        else:
+            milvus.alter_alias(name, settings.milvus_collection)
+        _drop_old_builds(settings, keep={name, previous})
     return location, counts
 
 
