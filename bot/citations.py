@@ -41,6 +41,19 @@ def read_regular_file(path: str) -> bytes | None:
         os.close(fd)
 
 
+def why_unreadable(path: str) -> str | None:
+    """Why the file at `path` cannot be opened for reading ("permission denied"); None when it
+    can, or when it is gone (a removed file is a changed corpus, not an unreadable one)."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        return (getattr(error, "strerror", None) or type(error).__name__).lower()
+    os.close(fd)
+    return None
+
+
 def source_text(path: str) -> str | None:
     """The file's text as text mode reads it (UTF-8, universal newlines), or None if it is not
     a readable regular UTF-8 file. Read anew on every call."""
@@ -80,9 +93,12 @@ def checked_citations(answer: Answer) -> Answer:
     checked: list[Citation] = []
     changed = False
     answered_from_kept = answer.answer is None
+    answer_path = ""  # the file of the dropped passage that held the answer
     for citation in answer.citations:
         if not sources.holds(citation.path, citation.start, citation.end, citation.text):
             changed = True
+            if citation.highlight is not None:
+                answer_path = citation.path
             continue
         also_in = [o for o in citation.also_in if _also_in_holds(sources, o, citation.text)]
         if len(also_in) != len(citation.also_in) or citation.rank != len(checked) + 1:
@@ -100,10 +116,19 @@ def checked_citations(answer: Answer) -> Answer:
             confidence=0.0,
             citations=checked,
             answer_span=None,
-            abstain_reason="the article that held the answer changed since the index was built",
+            abstain_reason=_why_withdrawn(answer_path),
             caveats=[],
         )
     return dataclasses.replace(answer, citations=checked)
+
+
+def _why_withdrawn(path: str) -> str:
+    """Why an answer was withdrawn: its article cannot be read now, or it changed."""
+    if path and (reason := why_unreadable(path)):
+        return (
+            f"the article that held the answer cannot be read: {os.path.basename(path)}, {reason}"
+        )
+    return "the article that held the answer changed since the index was built"
 
 
 def _also_in_holds(sources: _Sources, other: dict, text: str) -> bool:

@@ -662,6 +662,11 @@ def telegram(
                 token = token_file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
                 raise ConfigError(f"cannot read the token file {token_file}: {error}") from None
+            if not token.strip():
+                raise ConfigError(
+                    f"the token file {token_file} is empty; put the bot token from @BotFather "
+                    "in it (or set TELEGRAM_BOT_TOKEN and drop --token-file)"
+                )
         settings = settings_from(corpus, index, None, store, milvus_uri)
         if refresh is not None:  # wins over feeds_refresh in the settings
             from bot.config import duration_seconds

@@ -20,7 +20,7 @@ from bot.answering.overview import (
     search_filter_for,
 )
 from bot.answering.reader import Reader, packaged_reader
-from bot.citations import checked_citations
+from bot.citations import checked_citations, why_unreadable
 from bot.config import Settings
 from bot.conversation import (
     Conversation,
@@ -172,12 +172,25 @@ class Newsbot:
     def staleness_warning(self) -> str | None:
         """One line for the user if the corpus changed since the index was built."""
         changed = self.changed_files()
-        if not changed:
-            return None
-        return (
-            f"{len(changed)} corpus file(s) changed since the index was built "
-            f"({', '.join(changed[:3])}); {store.REBUILD_HINT}"
-        )
+        unreadable = {
+            doc: reason
+            for doc in changed
+            if (reason := why_unreadable(str(self.settings.corpus_dir / doc)))
+        }
+        others = [doc for doc in changed if doc not in unreadable]
+        parts = []
+        if unreadable:
+            named = ", ".join(f"{doc}: {reason}" for doc, reason in list(unreadable.items())[:3])
+            parts.append(
+                f"cannot read {len(unreadable)} corpus file(s) ({named}); answers from them "
+                "are withheld until they can be read"
+            )
+        if others:
+            parts.append(
+                f"{len(others)} corpus file(s) changed since the index was built "
+                f"({', '.join(others[:3])}); {store.REBUILD_HINT}"
+            )
+        return "; ".join(parts) or None
 
     def ask(
         self,

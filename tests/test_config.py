@@ -55,6 +55,12 @@ def test_broken_toml_and_unknown_keys_are_config_errors(tmp_path: Path) -> None:
         load_settings(unknown)
 
 
+def test_a_toml_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    config = tmp_path / "newsbot.toml"
+    config.write_bytes(b"\xef\xbb\xbftop_k = 1\n")  # Notepad's UTF-8
+    assert load_settings(config).top_k == 1
+
+
 def test_settings_serialise_to_json() -> None:
     data = Settings().to_json()
     assert isinstance(data["corpus_dir"], str)

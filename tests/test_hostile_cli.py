@@ -139,7 +139,19 @@ def test_unreadable_files_give_one_line_and_never_stop_an_answer(embedder) -> No
         err = asked.stderr.decode()
         assert asked.returncode == 0, err
         assert "record tea crop" in asked.stdout.decode()
-        assert "Traceback" not in err and "secret.txt" in err  # named as changed, once
+        assert "Traceback" not in err and "secret.txt" in err  # named, once
+        assert "cannot read 1 corpus file(s) (secret.txt: permission denied)" in err
+
+        (corpus / "kenya.txt").chmod(0o000)  # the article that answers, now unreadable
+        asked = newsbot(["ask", "What did Kenyan farmers harvest?"], settings, user="nobody")
+        err, out = asked.stderr.decode(), asked.stdout.decode()
+        assert "cannot read 2 corpus file(s) (kenya.txt: permission denied" in err, err
+        assert "changed since" not in err + out, (err, out)
+        assert out.startswith(
+            "The corpus does not say (the article that held the answer cannot be read: "
+            "kenya.txt, permission denied)"
+        ), out
+        (corpus / "kenya.txt").chmod(0o644)
 
         status = newsbot(["index", "status"], settings, user="nobody")
         assert status.returncode == 0, status.stderr.decode()

@@ -81,6 +81,8 @@ class Skipped(Exception):
 def read_file(path: Path, max_bytes: int = MAX_PAGE_BYTES) -> Article:
     """The article in a local `.html`, `.htm`, `.txt` or `.md` file; a text file holding HTML
     is read as HTML. `CorpusError` if it cannot be read, `Skipped` if it is not an article."""
+    if path.is_dir():
+        raise CorpusError(f"a directory, not a file; name the files in it, e.g. {path}/*.html")
     if path.suffix.lower() not in FILE_SUFFIXES:
         raise Skipped(f"only {', '.join(FILE_SUFFIXES)} files are read")
     try:
@@ -208,6 +210,8 @@ def may_replace(stored_origin: str, origin: str, url: str) -> bool:
 
 def add_source(corpus_dir: Path, state: SourceState, fetcher: Fetcher, source: str) -> Outcome:
     """Fetch or read one source and store its article; never raises for a bad source."""
+    if not source.strip():
+        return Outcome(source, "failed", message="an empty name; give a file or an http(s) URL")
     try:
         if looks_like_url(source):
             fetched = fetcher.get(source)

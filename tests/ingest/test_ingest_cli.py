@@ -308,6 +308,14 @@ def test_add_says_what_became_of_each_source(news, tmp_path: Path) -> None:
         '"Tidal plant opens in Port Ellery" (Harbour Gazette, 2024-03-05)',
         f"failed: {tmp_path / 'missing.html'}: no such file",
     ]
+    # A directory, or an empty name, is named as what it is (not "only .html ... are read").
+    odd = run("add", str(tmp_path), "")
+    assert odd.exit_code == 1
+    assert odd.stdout.splitlines() == [
+        f"failed: {tmp_path}: a directory, not a file; name the files in it, "
+        f"e.g. {tmp_path}/*.html",
+        "failed: : an empty name; give a file or an http(s) URL",
+    ]
 
 
 def test_a_feed_that_is_not_a_feed_is_refused_in_one_line(news) -> None:

@@ -489,6 +489,13 @@ def test_cli_token_errors_are_one_line_and_never_show_the_token(tmp_path: Path) 
     assert malformed.exit_code == 1
     assert "malformed" in malformed.output and WRONG_TOKEN not in malformed.output
     assert len(malformed.output.strip().splitlines()) == 1
+    token_file.write_text("\n", encoding="utf-8")  # passed, but empty: not "pass --token-file"
+    empty = runner.invoke(cli_app, ["telegram", "--token-file", str(token_file)])
+    assert empty.exit_code == 1
+    assert empty.output.strip().splitlines() == [
+        f"newsbot: error: the token file {token_file} is empty; put the bot token from "
+        "@BotFather in it (or set TELEGRAM_BOT_TOKEN and drop --token-file)"
+    ]
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
