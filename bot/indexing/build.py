@@ -29,6 +29,7 @@ from bot.errors import IndexMissingError, IndexUnusableError, NewsbotError
 from bot.indexing import store
 from bot.indexing.chunking import chunk_sentences, sentence_table
 from bot.indexing.corpus import (
+    FRONT_MATTER_RULES,
     Document,
     file_hashes,
     no_articles,
@@ -198,6 +199,7 @@ def _recipe(settings: Settings, embedder: Embedder) -> dict[str, Any]:
         "splitter": SPLITTER,
         "max_sentence_chars": MAX_SENTENCE_CHARS,
         "passage_text": PASSAGE_TEXT,
+        "front_matter": FRONT_MATTER_RULES,
         "sentence_vectors": SENTENCE_VECTORS,
     }
 

@@ -20,7 +20,14 @@ from bot.errors import CorpusError
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
 FRONT_MATTER_KEYS = ("title", "source", "url", "published")
-_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\n(?:(.*?)\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+# Bump when front matter is read differently: documents are then read afresh (build recipe).
+FRONT_MATTER_RULES = "dots-end-folded-values-1"
+# Front matter: a `---` line, `key: value` lines, and a `---` line (or YAML's `...` end marker).
+_FRONT_MATTER_START = re.compile(r"\A\ufeff?---[ \t]*\n")
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?---[ \t]*\n(?:(.*?)\n)?(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL
+)
+_BLOCK_SCALAR = re.compile(r"[|>][+-]?")  # `title: >`: the value is on the indented lines below
 _HEADLINE_MAX_CHARS = 200
 UNREADABLE = "unreadable"  # what `file_hashes` records for a file it cannot read
 WEB_PAGE_SUFFIXES = (".html", ".htm")
@@ -286,7 +293,7 @@ def parse_document(
     # Offsets are promised into the text as Python's text mode reads it (universal newlines),
     # decoded from the very bytes that were checked and hashed.
     text = _text_mode(raw)
-    meta, body_start = _front_matter(text)
+    meta, body_start = _front_matter(text, warnings, _doc_id(corpus_dir, path))
     published = meta.get("published", "")
     if not _is_date(published):
         if warnings is not None:
@@ -353,15 +360,38 @@ def _reason(error: OSError) -> str:
     return (error.strerror or type(error).__name__).lower()
 
 
-def _front_matter(text: str) -> tuple[dict[str, str], int]:
+def _front_matter(
+    text: str, warnings: list[str] | None = None, name: str = ""
+) -> tuple[dict[str, str], int]:
+    """(the known `key: value`s of the front matter, where the body starts). A value may go
+    on over indented lines (YAML folding: joined with spaces), also after `>` or `|`. Lines
+    that are not `key: value`, and front matter that is never closed, are named in
+    `warnings` (as `name: ...`): the metadata they held is not read."""
     match = _FRONT_MATTER.match(text)
     if not match:
+        if warnings is not None and _FRONT_MATTER_START.match(text):
+            warnings.append(f"{name}: front matter has no closing '---' line; read as text")
         return {}, 1 if text.startswith("\ufeff") else 0
-    meta = {}
-    for line in (match.group(1) or "").splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip().lower() in FRONT_MATTER_KEYS:
-            meta[key.strip().lower()] = value.strip().strip("\"'")
+    values: dict[str, list[str]] = {}
+    key = None  # the key whose value an indented line goes on with
+    for number, line in enumerate((match.group(1) or "").splitlines(), start=2):
+        if key is not None and line[:1] in (" ", "\t"):
+            values[key].append(line.strip())
+            continue
+        field, sep, value = line.partition(":")
+        key = field.strip().lower() if sep and field.strip() else None
+        if key is not None:
+            values[key] = [] if _BLOCK_SCALAR.fullmatch(value.strip()) else [value.strip()]
+        elif line.strip() and not line.lstrip().startswith("#") and warnings is not None:
+            warnings.append(
+                f"{name}: front matter line {number} ({line.strip()[:60]!r}) is not "
+                "'key: value' (a value that goes on over lines is indented); ignored"
+            )
+    meta = {
+        key: " ".join(part for part in parts if part).strip().strip("\"'")
+        for key, parts in values.items()
+        if key in FRONT_MATTER_KEYS
+    }
     return meta, match.end()
 
 

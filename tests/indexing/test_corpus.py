@@ -44,6 +44,50 @@ def test_an_impossible_date_is_dropped_and_empty_front_matter_is_no_article(
     ]
 
 
+def test_front_matter_ended_by_dots_or_with_a_title_over_lines_keeps_its_metadata(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "dots.md": "---\ntitle: Dots end\nsource: Harbour Gazette\npublished: 2024-02-15\n...\n",
+        "folded.md": "---\ntitle: Crane maker Liftmark\n  promises to cooperate\n"
+        "source: Harbour Gazette\npublished: 2024-02-15\n---\n",
+        "block.md": "---\ntitle: >\n  Crane maker Liftmark\n  promises to cooperate\n"
+        "source: 'Harbour Gazette'\npublished: 2024-02-15\n---\n",
+    }
+    for name, header in files.items():
+        (tmp_path / name).write_text(header + ARTICLE, encoding="utf-8")
+    documents = {d.doc_id: d for d in load_corpus(tmp_path).documents}
+    expected_titles = {
+        "dots.md": "Dots end",
+        "folded.md": "Crane maker Liftmark promises to cooperate",
+        "block.md": "Crane maker Liftmark promises to cooperate",
+    }
+    for name, title in expected_titles.items():
+        document = documents[name]
+        assert (document.title, document.source, document.published) == (
+            title,
+            "Harbour Gazette",
+            "2024-02-15",
+        ), name
+        assert document.text[document.body_start :] == ARTICLE
+
+
+def test_front_matter_it_cannot_read_is_named_not_lost_silently(make_corpus, embedder) -> None:
+    settings = make_corpus(
+        {
+            "unindented.md": "---\ntitle: Crane maker\nLiftmark promises\nsource: Gazette\n---\n"
+            + ARTICLE,
+            "open.md": "---\ntitle: Never closed\n\n" + ARTICLE,
+        }
+    )
+    report = build_index(settings, embedder=embedder)
+    assert report.warnings == [
+        "open.md: front matter has no closing '---' line; read as text",
+        "unindented.md: front matter line 3 ('Liftmark promises') is not 'key: value' (a value "
+        "that goes on over lines is indented); ignored",
+    ]
+
+
 def test_a_short_first_line_is_the_title_not_a_passage(tmp_path: Path) -> None:
     (tmp_path / "b.txt").write_text("Markets rally on rate hopes\n\n" + ARTICLE, encoding="utf-8")
     document = load_corpus(tmp_path).documents[0]
