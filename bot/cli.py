@@ -723,6 +723,11 @@ def index_build(
                 f"{counts['sentences']} sentences -> {where}"
             )
             return
+        if if_needed and full:
+            raise ConfigError(
+                "--if-needed and --full contradict each other: --full rebuilds every document "
+                "whether or not the index is up to date; drop one of them"
+            )
         share = parse_shard(shard)
         if if_needed and share is None:
             from bot.errors import IndexUnusableError

@@ -186,6 +186,8 @@ def test_index_status_tells_what_is_indexed_and_whether_it_is_stale(make_corpus,
     skipped = runner.invoke(app, ["index", "build", "--if-needed", *where])
     assert "Indexed 2 document(s)" in skipped.stdout
     assert "up to date" in runner.invoke(app, ["index", "build", "--if-needed", *where]).stdout
+    both = runner.invoke(app, ["index", "build", "--if-needed", "--full", *where])
+    assert_one_line_error(both, "--if-needed and --full contradict each other")  # not ignored
 
 
 def test_an_index_split_by_another_splitter_is_rebuilt_if_needed(

@@ -69,6 +69,20 @@ def test_a_file_that_is_no_milvus_lite_store_is_one_line(seed_settings, tmp_path
     one_error_line(result, f"Milvus Lite file {garbage} failed")
 
 
+def test_asking_a_milvus_lite_file_that_is_not_there_creates_nothing(
+    seed_settings, tmp_path
+) -> None:
+    new = tmp_path / "nowhere" / "new.db"
+    asked = newsbot(
+        ["ask", "--store", "milvus", "--milvus-uri", str(new), "Who is Ryan Ding?"],
+        seed_settings,
+    )
+    one_error_line(asked, f"no newsbot index 'newsbot' in Milvus Lite file {new}")
+    status = newsbot(["index", "status", "--store", "milvus", "--milvus-uri", str(new)])
+    assert status.returncode == 1 and b"No index at" in status.stdout, status
+    assert not (tmp_path / "nowhere").exists()
+
+
 def test_a_password_in_the_milvus_uri_is_never_shown(seed_settings) -> None:
     uri = "http://root:S3cretPw@127.0.0.1:9"  # nothing listens on port 9
     result = newsbot(

@@ -56,7 +56,14 @@ from bot.indexing.corpus import (
 from bot.indexing.lock import build_lock
 from bot.lexical import terms
 from bot.stores.milvus import schema
-from bot.stores.milvus.client import client, describe, ensure_loaded, translated
+from bot.stores.milvus.client import (
+    client,
+    describe,
+    ensure_loaded,
+    is_server,
+    lite_file_exists,
+    translated,
+)
 
 _BATCH = 256  # passages per embedding block and per insert
 _COPY_DOCS = 64  # documents copied per query from the serving build
@@ -82,18 +89,25 @@ def build_name(settings: Settings, fingerprint: str) -> str:
 
 
 def serving_build(settings: Settings) -> str:
-    """The collection the alias names; `IndexMissingError` if there is none."""
+    """The collection the alias names; `IndexMissingError` if there is none (a Milvus Lite
+    file that does not exist is not created: asking must leave nothing behind)."""
+    if not is_server(settings.milvus_address) and not lite_file_exists(settings):
+        raise IndexMissingError(_no_index(settings))
     milvus = client(settings)
     with translated(settings):
         try:
             return milvus.describe_alias(settings.milvus_collection)["collection_name"]
         except Exception as exc:
             if "does not exist" in str(exc) or "not found" in str(exc).lower():
-                raise IndexMissingError(
-                    f"no newsbot index {settings.milvus_collection!r} in {describe(settings)}; "
-                    "run `newsbot index build`"
-                ) from None
+                raise IndexMissingError(_no_index(settings)) from None
             raise
+
+
+def _no_index(settings: Settings) -> str:
+    return (
+        f"no newsbot index {settings.milvus_collection!r} in {describe(settings)}; "
+        "run `newsbot index build`"
+    )
 
 
 def build(

@@ -46,6 +46,11 @@ def is_server(uri: str) -> bool:
     return uri.startswith(("http://", "https://", "tcp://", "grpc://"))
 
 
+def lite_file_exists(settings: Settings) -> bool:
+    """Whether the Milvus Lite file `milvus_uri` names exists (opening it would create it)."""
+    return Path(settings.milvus_address).expanduser().exists()
+
+
 def describe(settings: Settings) -> str:
     """Where the index lives, for messages: 'Milvus at http://…' or 'Milvus Lite file …'."""
     uri = settings.milvus_shown
