@@ -269,6 +269,16 @@ def undecodable(text: str) -> QuestionError | None:
     return None
 
 
+def question_error(text: str, error: Exception, settings: Settings) -> dict[str, str]:
+    """The JSON object for a line that gets no answer: `{"question", "error"}`, the question as
+    typed (undecodable bytes replaced), cut with an ellipsis when it is over the length limit:
+    a 50 MB line is not copied back whole."""
+    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if len(shown) > settings.max_question_chars:
+        shown = shown[: settings.max_question_chars] + "…"
+    return {"question": shown, "error": str(error)}
+
+
 def _lenient_stdin() -> None:
     """Read stdin with undecodable bytes kept as surrogate escapes, so one bad line is an
     error in place rather than the end of the batch or the chat."""
@@ -371,8 +381,7 @@ def ask(
                 failures += 1
                 echo_error(str(error))
                 if json_output:
-                    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                    typer.echo(json_line({"question": shown, "error": str(error)}))
+                    typer.echo(json_line(question_error(text, error, settings)))
                 continue
             if json_output:
                 typer.echo(json_line(answer.to_json()))
@@ -536,8 +545,7 @@ def chat(
         except NewsbotError as error:
             echo_error(str(error))
             if json_output:
-                shown = line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-                typer.echo(json_line({"question": shown, "error": str(error)}))
+                typer.echo(json_line(question_error(line, error, settings)))
         except KeyboardInterrupt:  # Ctrl-C while answering: drop that question only
             if not interactive:
                 raise typer.Exit(130) from None

@@ -104,6 +104,15 @@ def test_a_bad_line_in_a_batch_is_reported_in_place(seed_env) -> None:
     assert first["answer"] and "limit is 500" in second["error"]
 
 
+def test_an_over_long_question_is_not_copied_back_whole(seed_env) -> None:
+    huge = "why " * 250_000  # a megabyte on one line
+    for command in (["ask", "--json", "-"], ["chat", "--json"]):
+        result = runner.invoke(app, command, input=huge + "\n")
+        [reply] = [json.loads(line) for line in result.stdout.splitlines()]
+        assert reply["question"] == huge[:500] + "…", command
+        assert "the question is 999999 characters long" in reply["error"]
+
+
 @pytest.mark.parametrize(
     ("question", "fragment"),
     [
