@@ -402,7 +402,9 @@ CHAT_COMMANDS = {
 CHAT_ALIASES = {"/exit": "/quit", "/": "/help"}
 # Words that, alone on a line, are commands rather than questions.
 CHAT_WORDS = {"exit": "/quit", "quit": "/quit", "clear": "/clear"}
-_COMMAND = re.compile(r"/[A-Za-z_][\w-]*|/")
+# A first word that is a slash and a name, with any punctuation after it ("/quit!", "/help?"):
+# meant as a command, so a mistyped one is said to be, never searched as a question.
+_COMMAND = re.compile(r"/(?:[A-Za-z_][\w-]*)?[^\w\s/]*")
 
 
 def chat_command(line: str) -> str | None:

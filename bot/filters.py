@@ -96,6 +96,9 @@ FILTER_HELP = (
 )
 
 
+CLEAR_WORDS = ("off", "clear", "none")  # `/filter off`
+
+
 def parse_filter_command(arguments: str, current: SearchFilter) -> SearchFilter:
     """The filter after a `/filter ...` command: `since 2019-01-01 source Financial Times`
     sets those bounds (the others are kept), `off` clears all; `ConfigError` for anything else."""
@@ -104,7 +107,12 @@ def parse_filter_command(arguments: str, current: SearchFilter) -> SearchFilter:
     words = arguments.split()
     if not words:
         return current
-    if len(words) == 1 and words[0].lower() in ("off", "clear", "none"):
+    if words[0].lower() in CLEAR_WORDS:
+        if len(words) > 1:
+            raise ConfigError(
+                f"/filter {words[0]} clears the filter and takes nothing after it "
+                f"(got {' '.join(words[1:])!r}); use /filter {words[0]} alone"
+            )
         return SearchFilter()
     values: dict[str, list[str]] = {}
     key = None

@@ -386,11 +386,15 @@ def test_piped_index_build_prints_a_line_per_stage(make_corpus) -> None:
 
 
 def test_chat_catches_mistyped_commands_and_prefixes_errors(seed_env) -> None:
-    result = runner.invoke(app, ["chat"], input="/source\n/foo\n" + "x" * 600 + "\n/quit\n")
+    typed = "/source\n/foo\n/quit!\n/filter off now\n" + "x" * 600 + "\n/quit\n"
+    result = runner.invoke(app, ["chat"], input=typed)
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         "newsbot: error: unknown command /source; did you mean /sources?",
         "newsbot: error: unknown command /foo; commands: /new, /sources, /filter, /clear, /help, /quit",
+        "newsbot: error: unknown command /quit!; did you mean /quit?",
+        "newsbot: error: /filter off clears the filter and takes nothing after it (got 'now'); "
+        "use /filter off alone",
         "newsbot: error: the question is 600 characters long; the limit is 500 "
         "(setting max_question_chars, env NEWSBOT_MAX_QUESTION_CHARS)",
     ]

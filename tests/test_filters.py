@@ -46,6 +46,7 @@ def test_the_filter_command_sets_keeps_shows_and_clears() -> None:
         ("Reuters", "unknown filter 'Reuters'"),
         ("since", "since needs a value"),
         ("since 2024-99-01", "since must be a date"),
+        ("off now", "/filter off clears the filter and takes nothing after it \\(got 'now'\\)"),
     ],
 )
 def test_a_bad_filter_command_says_how(arguments, fragment) -> None:
