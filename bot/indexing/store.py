@@ -43,6 +43,7 @@ from bot.indexing import writing
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
 BUILDS = "builds"
+PROBE_PREFIX = ".probe-"  # + the pid of the build that checks it can write, + a random part
 BLOBS = "blobs"
 CHECKSUMS = "checksums"  # manifest key: path inside the build -> BLAKE2b of the file
 SELF_CHECKSUM = "manifest_checksum"  # manifest key: BLAKE2b of the rest of the manifest
@@ -367,7 +368,7 @@ def check_writable(index_dir: Path) -> Path:
     builds = index_dir / BUILDS
     try:
         builds.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".probe-", dir=builds)
+        fd, probe = tempfile.mkstemp(prefix=f"{PROBE_PREFIX}{os.getpid()}-", dir=builds)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
@@ -543,11 +544,16 @@ def _write_error(exc: OSError, index_dir: Path, needed: int) -> NewsbotError:
 
 
 def _remove_abandoned_builds(builds: Path) -> None:
-    """Staging directories of builds whose process is gone (killed mid-build)."""
+    """Staging directories and write probes of builds whose process is gone (killed
+    mid-build)."""
     for staging in builds.glob(".tmp-*"):
         pid = staging.name.rsplit("-", 1)[-1]
         if not (pid.isdigit() and _process_alive(int(pid))):
             shutil.rmtree(staging, ignore_errors=True)
+    for probe in builds.glob(f"{PROBE_PREFIX}*"):
+        pid = probe.name.removeprefix(PROBE_PREFIX).split("-", 1)[0]
+        if not (pid.isdigit() and _process_alive(int(pid))):
+            probe.unlink(missing_ok=True)
 
 
 def _remove_stale_pointers(index_dir: Path) -> None:

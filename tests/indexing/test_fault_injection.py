@@ -4,6 +4,7 @@ checksums hold, and the next build clears the debris."""
 
 from __future__ import annotations
 
+import os
 import random
 import signal
 import subprocess
@@ -84,3 +85,23 @@ def test_killed_builds_never_leave_a_broken_index(tmp_path: Path) -> None:
     assert list(index.glob(".CURRENT.*")) == []
     assert list((index / "builds").glob(".tmp-*")) == []
     assert len(list((index / "builds").iterdir())) <= 2
+
+
+def test_a_write_probe_left_by_a_killed_build_is_cleared(tmp_path: Path) -> None:
+    """A build killed while proving it can write leaves its probe file; the next build clears
+    it (and keeps a probe of a build still running)."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "port.txt").write_text("Port strike\n\nDock workers in Rotterdam walked out.\n")
+    settings = load_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    build_index(settings, embedder=HashEmbedder())
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    builds = settings.index_dir / "builds"
+    stale = builds / f"{store.PROBE_PREFIX}{gone}-x1y2z3"
+    alive = builds / f"{store.PROBE_PREFIX}{os.getppid()}-a1b2c3"
+    stale.touch()
+    alive.touch()
+    build_index(settings, embedder=HashEmbedder(), full=True)
+    assert not stale.exists() and alive.exists()
