@@ -39,7 +39,7 @@ def build_lock(
         from bot.indexing import store
 
         store.check_writable(index_dir)  # the one line that says why
-        raise store._write_error(exc, index_dir, 0) from None
+        raise store.write_error(exc, index_dir, 0) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -340,7 +340,7 @@ def publish(
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise _write_error(exc, index_dir, needed) from None
+            raise write_error(exc, index_dir, needed) from None
         raise
     previous = _serving_name(index_dir)
     pointer_tmp = index_dir / f".{POINTER}.{os.getpid()}"
@@ -354,7 +354,7 @@ def publish(
         if _serving_name(index_dir) != name:
             shutil.rmtree(final, ignore_errors=True)  # never served: no orphan stays behind
         if isinstance(exc, OSError):
-            raise _write_error(exc, index_dir, needed) from None
+            raise write_error(exc, index_dir, needed) from None
         raise
     _prune_old_builds(builds, keep={name, previous})
     _remove_unused_blobs(index_dir)
@@ -373,7 +373,7 @@ def check_writable(index_dir: Path) -> Path:
         os.unlink(probe)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            raise _write_error(exc, index_dir, 0) from None
+            raise write_error(exc, index_dir, 0) from None
         raise IndexWriteError(
             f"cannot create or write the index directory {index_dir} ({_why(exc)}); make it "
             "writable by this user, or choose another with --index or NEWSBOT_INDEX"
@@ -522,7 +522,7 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:.1f}" if size < 10e6 else f"{size / 1e6:.0f}"
 
 
-def _write_error(exc: OSError, index_dir: Path, needed: int) -> NewsbotError:
+def write_error(exc: OSError, index_dir: Path, needed: int) -> NewsbotError:
     """The one line a failed write of a build becomes, whatever raised it."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         free = 0

@@ -5,10 +5,12 @@ Stopped while a stuck server keeps it waiting: one line too, and no traceback.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,31 @@ from tests.telegram.test_app import (  # noqa: F401 -- autouse fixtures apply he
     local_http_only,
     token_never_logged,
 )
+
+
+@contextlib.asynccontextmanager
+async def newsbot_telegram(
+    url: str, env: dict[str, str], *options: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`newsbot telegram --api-base-url URL [options]` as a subprocess, killed if the block
+    leaves it running."""
+    process = await asyncio.create_subprocess_exec(
+        Path(sys.executable).with_name("newsbot"),
+        "telegram",
+        "--api-base-url",
+        url,
+        *options,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+
 
 PAGE = "<!DOCTYPE HTML>\n<html><body><h1>Error response</h1>\n<p>Not found</p></body></html>\n"
 NOT_BOT_API = "(not a Bot API server?)"
@@ -86,23 +113,8 @@ def test_a_server_that_is_not_a_bot_api_server_is_one_clear_line(
     async def scenario() -> tuple[str, int | None, bytes, bytes, int]:
         async with CannedServer(status, body, content_type) as server:
             url = f"{server.url}/empty"
-            process = await asyncio.create_subprocess_exec(
-                Path(sys.executable).with_name("newsbot"),
-                "telegram",
-                "--token-file",
-                str(token_file),
-                "--api-base-url",
-                url,
-                env=env,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            try:
+            async with newsbot_telegram(url, env, "--token-file", str(token_file)) as process:
                 out, err = await asyncio.wait_for(process.communicate(), 120)
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
             return url, process.returncode, out, err, server.requests
 
     url, returncode, out, err, requests = asyncio.run(scenario())
@@ -131,23 +143,10 @@ def stop_while_stuck(
         async with FakeBotApi(TOKEN) as server:
             server.hang(method)
             url = f"http://127.0.0.1:{server.port}"
-            process = await asyncio.create_subprocess_exec(
-                Path(sys.executable).with_name("newsbot"),
-                "telegram",
-                "--api-base-url",
-                url,
-                env=env,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            try:
+            async with newsbot_telegram(url, env) as process:
                 await server.wait_for(lambda: method in server.hung, 120)
                 process.send_signal(stop_signal)
                 _, err = await asyncio.wait_for(process.communicate(), 120)
-            finally:
-                if process.returncode is None:
-                    process.kill()
-                    await process.wait()
             return process.returncode, url, err
 
     returncode, url, err = asyncio.run(scenario())
