@@ -50,7 +50,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import squadlib
 
-from bot.answering.reader import MAX_TOKENS, MODELS_DIR, candidate_text
+from bot.answering.reader import CONTEXT_SEPARATOR, MAX_TOKENS, MODELS_DIR, candidate_text
 from bot.indexing import segment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -95,6 +95,7 @@ class Group:
     gold: int  # which of them holds the answer
     outside: list[str]  # the near-topic and other-article negatives
     mismatched: str | None = None  # the question changed so the answer sentence fails it
+    answer_chars: tuple[int, int] | None = None  # the answer's characters in candidates[0]
 
 
 def split_articles(articles: list[dict]) -> tuple[list[dict], list[dict]]:
@@ -150,6 +151,16 @@ def answer_sentence(spans: list[tuple[int, int]], answer_start: int) -> int:
 def contains_answer(text: str, answers: list[str]) -> bool:
     text = " ".join(text.split()).lower()
     return any(" ".join(a.split()).lower() in text for a in answers)
+
+
+def answer_chars(candidate: str, answer: str) -> tuple[int, int] | None:
+    """Where `answer` is in the candidate's sentence (before its context), or None."""
+    sentence = candidate.split(CONTEXT_SEPARATOR)[0]
+    answer = " ".join(answer.split())
+    start = sentence.find(answer)
+    if start < 0:
+        start = sentence.lower().find(answer.lower())
+    return (start, start + len(answer)) if start >= 0 and answer else None
 
 
 def has_number(text: str) -> bool:
@@ -284,6 +295,7 @@ def build_groups(
                 gold,
                 [n.candidate for n in outside],
                 mismatched,
+                answer_chars(positive.candidate, qa["answers"][0]["text"]),
             )
         )
     return groups
@@ -366,16 +378,25 @@ def mismatch_separation(score, triples: list[tuple[str, str, str]]) -> dict:
     }
 
 
-class ReaderModel:
-    """MiniLM + a one-output head on mean-pooled tokens (torch; training only)."""
+MAX_SPAN_TOKENS = 30  # an answer span is at most this many tokens
 
-    def __init__(self, base: Path) -> None:
+
+class ReaderModel:
+    """MiniLM + a one-output head on mean-pooled tokens (torch; training only).
+
+    With `spans`, also a start/end head on every token (--span-head): the model learns where in
+    the answer sentence the answer is, and scores a candidate by its best span as well.
+    """
+
+    def __init__(self, base: Path, spans: bool = False) -> None:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
         self.torch = torch
         self.tokenizer = AutoTokenizer.from_pretrained(str(base))
+        self.spans = spans
         encoder = AutoModel.from_pretrained(str(base))
+        separator = self.tokenizer.sep_token_id
 
         class Net(torch.nn.Module):
             def __init__(self) -> None:
@@ -385,8 +406,16 @@ class ReaderModel:
                 self.head = torch.nn.Linear(encoder.config.hidden_size, 1)
                 torch.nn.init.zeros_(self.head.weight)
                 torch.nn.init.zeros_(self.head.bias)
+                if spans:
+                    self.span_head = torch.nn.Linear(encoder.config.hidden_size, 2)
+                    torch.nn.init.zeros_(self.span_head.weight)
+                    torch.nn.init.zeros_(self.span_head.bias)
 
             def forward(self, input_ids, attention_mask, token_type_ids):
+                return self.outputs(input_ids, attention_mask, token_type_ids)[0]
+
+            def outputs(self, input_ids, attention_mask, token_type_ids):
+                """(rank logits, start logits, end logits, answerable token mask)."""
                 hidden = self.encoder(
                     input_ids=input_ids,
                     attention_mask=attention_mask,
@@ -394,11 +423,46 @@ class ReaderModel:
                 ).last_hidden_state
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-                return self.head(self.dropout(pooled)).squeeze(-1)
+                rank = self.head(self.dropout(pooled)).squeeze(-1)
+                if not spans:
+                    return rank, None, None, None
+                start, end = self.span_head(self.dropout(hidden)).float().unbind(-1)
+                # The answer is in the candidate's sentence: its segment, before the first
+                # [SEP] that opens the context.
+                second = token_type_ids == 1
+                separators = (input_ids == separator) & second
+                before = torch.cumsum(separators.long(), 1) - separators.long()
+                answerable = second & (before == 0) & ~separators & (attention_mask == 1)
+                return rank, start, end, answerable
+
+        class Scored(torch.nn.Module):
+            """For export: the rank logit and the candidate's best span score."""
+
+            def __init__(self, net) -> None:
+                super().__init__()
+                self.net = net
+
+            def forward(self, input_ids, attention_mask, token_type_ids):
+                rank, start, end, answerable = self.net.outputs(
+                    input_ids, attention_mask, token_type_ids
+                )
+                return rank, best_span(start, end, answerable)
+
+        def best_span(start, end, answerable):
+            tokens = start.shape[1]
+            i = torch.arange(tokens).unsqueeze(1)
+            j = torch.arange(tokens).unsqueeze(0)
+            band = (j >= i) & (j - i < MAX_SPAN_TOKENS)
+            allowed = band.unsqueeze(0) & answerable.unsqueeze(2) & answerable.unsqueeze(1)
+            pairs = start.unsqueeze(2) + end.unsqueeze(1)
+            pairs = pairs.masked_fill(~allowed, -1e4)
+            return pairs.flatten(1).max(1).values
 
         self.net = Net()
+        self.scored = Scored(self.net)
+        self.best_span = best_span
 
-    def batch(self, questions: list[str], candidates: list[str]) -> dict:
+    def batch(self, questions: list[str], candidates: list[str], offsets: bool = False) -> dict:
         encoded = self.tokenizer(
             questions,
             candidates,
@@ -406,12 +470,61 @@ class ReaderModel:
             max_length=MAX_TOKENS,
             padding=True,
             return_tensors="pt",
+            return_offsets_mapping=offsets,
         )
+        if offsets:
+            return encoded
         return {k: encoded[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
 
     def logits(self, questions: list[str], candidates: list[str]):
         with self.torch.autocast("cpu", dtype=self.torch.bfloat16):
             return self.net(**self.batch(questions, candidates)).float()
+
+    def span_loss(self, groups: list[Group]):
+        """Cross-entropy of the answer's start and end tokens, normalised over every answerable
+        token of every candidate of the question's group (shared normalisation: a span score
+        is comparable across candidates, as choosing among them needs)."""
+        torch = self.torch
+        questions = [g.question for g in groups for _ in g.candidates]
+        candidates = [c for g in groups for c in g.candidates]
+        encoded = self.batch(questions, candidates, offsets=True)
+        feed = {k: encoded[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            rank, start, end, answerable = self.net.outputs(**feed)
+        rank = rank.float()
+        start = start.masked_fill(~answerable, -1e4)
+        end = end.masked_fill(~answerable, -1e4)
+        loss, counted, offset = start.new_zeros(()), 0, 0
+        for g in groups:
+            rows = slice(offset, offset + len(g.candidates))
+            offset += len(g.candidates)
+            target = self._answer_tokens(encoded, rows.start, g.answer_chars)
+            if target is None:
+                continue
+            first, last = target
+            loss = loss - torch.log_softmax(start[rows].flatten(), 0)[first]
+            loss = loss - torch.log_softmax(end[rows].flatten(), 0)[last]
+            counted += 1
+        return rank, loss / max(1, 2 * counted)
+
+    @staticmethod
+    def _answer_tokens(encoded, row: int, chars: tuple[int, int] | None) -> tuple[int, int] | None:
+        """The flat (within the row's sequence) start and end token of the answer, if kept."""
+        if chars is None:
+            return None
+        sequence = encoded.sequence_ids(row)
+        spans = encoded["offset_mapping"][row].tolist()
+        first = last = None
+        for t, (seq, (a, b)) in enumerate(zip(sequence, spans, strict=True)):
+            if seq != 1 or a == b:
+                continue
+            if first is None and b > chars[0]:
+                first = t
+            if a < chars[1]:
+                last = t
+        if first is None or last is None or last < first:
+            return None
+        return first, last
 
     def predict(self, question: str, candidates: list[str]) -> np.ndarray:
         self.net.eval()
@@ -419,6 +532,40 @@ class ReaderModel:
             out = self.logits([question] * len(candidates), candidates).numpy()
         self.net.train()
         return out
+
+    def predict_both(self, question: str, candidates: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rank logits, best span scores) of each candidate."""
+        self.net.eval()
+        with self.torch.no_grad(), self.torch.autocast("cpu", dtype=self.torch.bfloat16):
+            rank, span = self.scored(**self.batch([question] * len(candidates), candidates))
+        self.net.train()
+        return rank.float().numpy(), span.float().numpy()
+
+
+def span_curve(model: ReaderModel, dev) -> dict:
+    """The dev figures of the span scorers (empty without a span head)."""
+    if not model.spans:
+        return {}
+    return {name: evaluate(score, dev) for name, score in span_scorers(model).items()}
+
+
+def span_scorers(model: ReaderModel, weights=(0.25, 0.5, 1.0)) -> dict:
+    """Scorers for evaluate(): the span score alone, and the rank logit plus weight x the span
+    score's shortfall from the question's best (one forward pass per question, cached)."""
+    cache: dict = {}
+
+    def both(question, candidates):
+        key = (question, tuple(candidates))
+        if key not in cache:
+            cache[key] = model.predict_both(question, candidates)
+        return cache[key]
+
+    scorers = {"span": lambda q, c: both(q, c)[1]}
+    for w in weights:
+        scorers[f"rank+{w}span"] = lambda q, c, w=w: (
+            both(q, c)[0] + w * (both(q, c)[1] - both(q, c)[1].max())
+        )
+    return scorers
 
 
 def load_shipped(model: ReaderModel, path: Path) -> None:
@@ -525,18 +672,22 @@ def export(model: ReaderModel, target_dir: Path, probe: list[tuple[str, list[str
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     model.net.eval()
-    fp32 = WORK / "reader.fp32.onnx"
+    fp32 = WORK / f"reader-{os.getpid()}.fp32.onnx"
     example = model.batch(["Who is Ryan Ding?"] * 2, ["Ryan Ding is president.", "No."])
     names = ["input_ids", "attention_mask", "token_type_ids"]
+    outputs = ["logits", "span"] if model.spans else ["logits"]
     with torch.no_grad():
         torch.onnx.export(
-            model.net,
+            model.scored if model.spans else model.net,
             tuple(example[n] for n in names),
             str(fp32),
             dynamo=False,
             input_names=names,
-            output_names=["logits"],
-            dynamic_axes={**{n: {0: "pairs", 1: "tokens"} for n in names}, "logits": {0: "pairs"}},
+            output_names=outputs,
+            dynamic_axes={
+                **{n: {0: "pairs", 1: "tokens"} for n in names},
+                **{n: {0: "pairs"} for n in outputs},
+            },
             opset_version=17,
         )
     target_dir.mkdir(parents=True, exist_ok=True)
@@ -552,10 +703,12 @@ def export(model: ReaderModel, target_dir: Path, probe: list[tuple[str, list[str
         feed = {
             k: v.numpy() for k, v in model.batch([question] * len(candidates), candidates).items()
         }
-        onnx_scores = session.run(None, feed)[0].reshape(-1)
+        onnx_scores = session.run(None, feed)
         with torch.no_grad():
-            reference = model.net(**model.batch([question] * len(candidates), candidates)).numpy()
-        worst = max(worst, float(np.max(np.abs(onnx_scores - reference))))
+            batch = model.batch([question] * len(candidates), candidates)
+            reference = model.scored(**batch) if model.spans else (model.net(**batch),)
+        for got, want in zip(onnx_scores, reference, strict=True):
+            worst = max(worst, float(np.max(np.abs(got.reshape(-1) - want.numpy()))))
     return {
         "model": {"file": int8.name, "sha256": sha256(int8), "bytes": int8.stat().st_size},
         "tokenizer": {"file": tokenizer.name, "sha256": sha256(tokenizer)},
@@ -608,6 +761,12 @@ def main() -> None:
         help="pair each answer sentence with a question changed so that it no longer answers",
     )
     parser.add_argument(
+        "--span-head",
+        action="store_true",
+        help="also learn where the answer is in its sentence (start/end head, shared softmax)",
+    )
+    parser.add_argument("--span-weight", type=float, default=1.0, help="weight of the span loss")
+    parser.add_argument(
         "--bce-weight", type=float, default=1.0, help="weight of the pointwise loss"
     )
     parser.add_argument(
@@ -619,6 +778,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=MODELS_DIR)
     parser.add_argument("--results", type=Path, default=RESULTS, help="where the record goes")
     args = parser.parse_args()
+    if args.span_head and args.mismatched_questions:
+        parser.error("--span-head and --mismatched-questions do not train together")
 
     import torch
 
@@ -652,7 +813,7 @@ def main() -> None:
         flush=True,
     )
 
-    model = ReaderModel(packaged_model_path())
+    model = ReaderModel(packaged_model_path(), spans=args.span_head)
     shipped_dev = None
     if args.init_from:
         from bot.answering.reader import Reader
@@ -709,12 +870,16 @@ def main() -> None:
                 candidates.append(g.candidates[0])
                 labels.append(0.0)
         labels = torch.tensor(labels)
-        logits = model.logits(questions, candidates)
+        if args.span_head:
+            logits, span_loss = model.span_loss(batch)
+        else:
+            logits, span_loss = model.logits(questions, candidates), 0.0
         listwise, offset = 0.0, 0
         for g in batch:
             listwise = listwise - torch.log_softmax(logits[offset : offset + len(g.labels)], 0)[0]
             offset += len(g.labels)
         loss = listwise / len(batch) + args.bce_weight * bce(logits, labels)
+        loss = loss + args.span_weight * span_loss
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.net.parameters(), 1.0)
@@ -735,6 +900,7 @@ def main() -> None:
                 "minutes": round((time.perf_counter() - train_started) / 60, 1),
                 **evaluate(model.predict, dev),
                 **mismatch_separation(model.predict, mismatches),
+                **span_curve(model, dev),
             }
             curve.append(point)
             print(json.dumps(point), flush=True)
@@ -745,10 +911,11 @@ def main() -> None:
         "minutes": round(train_seconds / 60, 1),
         **evaluate(model.predict, dev),
         **mismatch_separation(model.predict, mismatches),
+        **span_curve(model, dev),
     }
     curve.append(final)
     print(json.dumps(final), flush=True)
-    torch.save(model.net.state_dict(), WORK / "reader.pt")
+    torch.save(model.net.state_dict(), WORK / f"reader-{os.getpid()}.pt")
 
     probe = [(q, c[:8]) for q, c, *_ in dev[:20]]
     shipped = export(model, args.out, probe)
