@@ -447,22 +447,29 @@ def chat(
     with the question before them (/new starts afresh, /help lists commands, Ctrl-D leaves)."""
     interactive = sys.stdin.isatty() and not json_output
     with user_errors():
-        check_top_k(top_k)
-        settings = settings_from(corpus, index, retriever, store, milvus_uri)
-        with _signals_to_this_thread():
-            # Imported here: numpy starts OpenBLAS's threads when first imported.
-            from bot.conversation import Conversation
+        if interactive:
+            # Ctrl-C works (stops the loading, then cancels the line) even when newsbot was
+            # started with SIGINT ignored, as a background job of a non-interactive shell is:
+            # Python keeps an ignored SIGINT so.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            check_top_k(top_k)
+            settings = settings_from(corpus, index, retriever, store, milvus_uri)
+            with _signals_to_this_thread():
+                # Imported here: numpy starts OpenBLAS's threads when first imported.
+                from bot.conversation import Conversation
 
-            bot = open_bot(settings)
-            with _status("loading the model…"):
-                bot.ask("What is in the news?")  # load everything before the first prompt
+                bot = open_bot(settings)
+                with _status("loading the model…"):
+                    bot.ask("What is in the news?")  # load everything before the first prompt
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "interrupted while loading; the chat did not start", signal.SIGINT
+            ) from None
     if not sys.stdin.isatty():  # a terminal goes through readline, which decodes by itself
         _lenient_stdin()
     if interactive:
         _enable_history()
-        # Ctrl-C cancels the line even when newsbot was started with SIGINT ignored (as a
-        # background job of a non-interactive shell is): Python keeps an ignored SIGINT so.
-        signal.signal(signal.SIGINT, signal.default_int_handler)
         typer.echo(
             f"newsbot: {bot.manifest['counts']['documents']} document(s). "
             "Type a question; /help for commands."
@@ -1187,12 +1194,41 @@ def _console():
 def _signals_to_this_thread() -> Iterator[None]:
     """Threads started in the block (ONNX Runtime's, FAISS's, the spinner's) never receive
     Ctrl-C: they inherit a mask blocking SIGINT. Otherwise the kernel may hand SIGINT to one of
-    them, and the prompt, waiting in `select`, would not notice it until the next key."""
+    them, and the prompt, waiting in `select`, would not notice it until the next key. A Ctrl-C
+    in the block still interrupts it at once (`_ctrl_c_passed_on`)."""
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        with _ctrl_c_passed_on():
+            yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile lands now
+
+
+@contextlib.contextmanager
+def _ctrl_c_passed_on() -> Iterator[None]:
+    """While SIGINT is blocked: a thread takes each Ctrl-C as it comes (`sigwait`) and raises
+    it in the main thread, as a SIGINT that is not blocked would be (nothing happens while
+    SIGINT is ignored)."""
+    import _thread
+    import threading
+
+    over = threading.Event()
+
+    def pass_on() -> None:
+        while True:
+            signal.sigwait({signal.SIGINT})
+            if over.is_set():
+                return
+            _thread.interrupt_main()
+
+    waiter = threading.Thread(target=pass_on, name="ctrl-c", daemon=True)
+    waiter.start()
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)  # a Ctrl-C meanwhile lands now
+        over.set()
+        signal.pthread_kill(waiter.ident, signal.SIGINT)  # wakes the waiter, to end
+        waiter.join()
 
 
 @contextlib.contextmanager

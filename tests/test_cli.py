@@ -445,3 +445,27 @@ def test_a_closed_stdin_reads_as_empty(seed_env) -> None:
     batch = run("ask", "--json", "-")  # no question at all, as from an empty file
     assert batch.returncode == 1 and batch.stdout == b""
     assert batch.stderr.decode().splitlines() == [f"newsbot: error: {NO_QUESTIONS_ON_STDIN}"]
+
+
+LOADING_FOREVER = """
+import os, signal, time
+from bot.cli import _signals_to_this_thread
+try:
+    with _signals_to_this_thread():
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C
+        for _ in range(6000):  # a load of ten minutes, a guard against a hang
+            time.sleep(0.1)
+        print("loaded")
+except KeyboardInterrupt:
+    print("interrupted")
+"""
+
+
+def test_ctrl_c_stops_the_chat_while_it_loads_not_once_it_has() -> None:
+    """SIGINT is blocked while the chat loads (so no thread started meanwhile takes it), yet a
+    Ctrl-C interrupts the loading itself."""
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    result = subprocess.run(
+        [sys.executable, "-c", LOADING_FOREVER], capture_output=True, text=True, env=env
+    )
+    assert result.stdout == "interrupted\n", result.stdout + result.stderr

@@ -10,6 +10,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pexpect
@@ -26,7 +27,12 @@ PROMPT = r"\n(?:\x1b\[[0-9;?]*[A-Za-z])*\? "
 class Terminal:
     """A program running in a pseudo-terminal `COLUMNS` wide; read what it shows, type keys."""
 
-    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        preexec_fn: Callable[[], object] | None = None,
+    ) -> None:
         self.child = pexpect.spawn(
             str(NEWSBOT),
             args,
@@ -35,6 +41,7 @@ class Terminal:
             encoding="utf-8",
             codec_errors="replace",
             timeout=HANG_GUARD,
+            preexec_fn=preexec_fn,
         )
         self.raw = ""  # everything shown so far, escape codes included
 
@@ -70,6 +77,17 @@ class Terminal:
         """The exit status, once the program ends (reading its last output meanwhile)."""
         self.child.expect(pexpect.EOF)
         self.raw += self.child.before
+        self.child.close()
+        return (
+            self.child.exitstatus if self.child.exitstatus is not None else -self.child.signalstatus
+        )
+
+    def wait_unless(self, pattern: str) -> int:
+        """Like `wait`, but fail at once if `pattern` shows first (the program went on)."""
+        shown = self.child.expect([pexpect.EOF, pattern])
+        self.raw += self.child.before
+        if shown:
+            raise AssertionError(f"{pattern!r} showed before the end:\n{self.text}")
         self.child.close()
         return (
             self.child.exitstatus if self.child.exitstatus is not None else -self.child.signalstatus
@@ -215,3 +233,23 @@ def test_chat_in_a_terminal_carries_the_conversation_and_knows_its_commands(
         assert term.wait() == 0
     finally:
         term.close()
+
+
+LOADING = "loading the model"
+BANNER = "Type a question"
+
+
+@pytest.mark.parametrize("sigint", ["taken", "ignored"])
+def test_chat_in_a_terminal_ctrl_c_while_loading_stops_it(terminal_env, sigint: str) -> None:
+    # "ignored": as when started as a background job of a non-interactive shell.
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint == "ignored" else None
+    term = Terminal(["chat"], terminal_env, preexec_fn=ignore)
+    try:
+        term.expect(LOADING)
+        term.type("\x03")
+        assert term.wait_unless(PROMPT) == 130
+    finally:
+        term.close()
+    said = "newsbot: interrupted while loading; the chat did not start"
+    assert term.text.count(said) == 1, term.text
+    assert BANNER not in term.text and "Traceback" not in term.text, term.text
