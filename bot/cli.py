@@ -466,7 +466,12 @@ def chat(
             raise Interrupted(
                 "interrupted while loading; the chat did not start", signal.SIGINT
             ) from None
-    if not sys.stdin.isatty():  # a terminal goes through readline, which decodes by itself
+    if sys.stdin.isatty():
+        from bot.terminal import take_typed_eof
+
+        if take_typed_eof(sys.stdin.fileno()):  # Ctrl-D typed while it loaded: done
+            return
+    else:  # a terminal goes through readline, which decodes by itself
         _lenient_stdin()
     if interactive:
         _enable_history()

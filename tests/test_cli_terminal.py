@@ -239,6 +239,17 @@ LOADING = "loading the model"
 BANNER = "Type a question"
 
 
+def test_chat_in_a_terminal_ctrl_d_while_loading_leaves_once_loaded(terminal_env) -> None:
+    term = Terminal(["chat"], terminal_env)
+    try:
+        term.expect(LOADING)
+        term.type("\x04")
+        assert term.wait_unless(PROMPT) == 0
+    finally:
+        term.close()
+    assert BANNER not in term.text and "Traceback" not in term.text, term.text
+
+
 @pytest.mark.parametrize("sigint", ["taken", "ignored"])
 def test_chat_in_a_terminal_ctrl_c_while_loading_stops_it(terminal_env, sigint: str) -> None:
     # "ignored": as when started as a background job of a non-interactive shell.
@@ -253,3 +264,16 @@ def test_chat_in_a_terminal_ctrl_c_while_loading_stops_it(terminal_env, sigint: 
     said = "newsbot: interrupted while loading; the chat did not start"
     assert term.text.count(said) == 1, term.text
     assert BANNER not in term.text and "Traceback" not in term.text, term.text
+
+
+def test_chat_in_a_terminal_answers_a_question_typed_while_loading(terminal_env) -> None:
+    term = Terminal(["chat"], terminal_env)
+    try:
+        term.expect(LOADING)
+        term.type("Who is Ryan Ding?\r")
+        term.expect(r"/help for commands\.\r" + PROMPT)
+        assert "Ryan Ding, president of Huawei" in " ".join(term.expect(PROMPT).split())
+        term.type("\x04")
+        assert term.wait() == 0
+    finally:
+        term.close()
