@@ -46,6 +46,10 @@ ODD_RESPONSES = {
         b"",
     ),
     "/redirect-bad-host": lambda host: (302, [("Location", f"http://{'a' * 300}.example/")], b""),
+    "/redirect-unclosed-bracket": lambda host: (302, [("Location", "http://[bad")], b""),
+    "/redirect-bad-ipv6": lambda host: (302, [("Location", "https://[zz]/news")], b""),
+    "/redirect-bad-scheme": lambda host: (301, [("Location", "ht!tp://x y")], b""),
+    "/redirect-long-bad": lambda host: (302, [("Location", "http://bad host/" + "b" * 200)], b""),
 }
 
 

@@ -4,12 +4,14 @@ at most a few requests to one host at a time."""
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -21,6 +23,9 @@ MAX_PAGE_BYTES = 5_000_000  # a news page is rarely above 1 MB; larger ones are 
 PER_HOST = 2  # requests in flight to one host at once
 MAX_REDIRECTS = 5
 MAX_URL_CHARS = 8_192  # what common web servers accept in a request line
+SHOWN_LOCATION_CHARS = 100  # a bad redirect address is shown cut to this length
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+_HOST_LABEL = re.compile(r"[\w-]{1,63}")  # \w: an internationalised name is fine
 
 
 # HTTP statuses that say "not now" rather than "not here": worth asking again later.
@@ -91,7 +96,7 @@ class Fetcher:
             headers={"User-Agent": USER_AGENT},
             # A new connection per fetch, so that its Deadline knows the socket to cut.
             limits=httpx.Limits(max_keepalive_connections=0),
-            event_hooks={"request": [_check_redirect]},
+            event_hooks={"request": [_check_redirect], "response": [_check_location]},
         )
         self._per_host = per_host
         self._hosts: dict[str, threading.BoundedSemaphore] = defaultdict(
@@ -251,6 +256,45 @@ def _check_redirect(request: httpx.Request) -> None:
     """httpx's request hook: a redirect is held to what a URL given is (http(s), not too long)."""
     if len(str(request.url)) > MAX_URL_CHARS:
         raise FetchError("redirected to a URL too long")
+
+
+def _check_location(response: httpx.Response) -> None:
+    """httpx's response hook: a redirect to an address that is no URL says so (httpx would
+    fail it as a protocol error, or ask for it as a path or a host it cannot be)."""
+    if response.has_redirect_location:
+        location = response.headers["location"]
+        if not valid_location(location):
+            raise FetchError(
+                f"the server redirected to an address that is not a valid URL ({shown(location)})"
+            )
+
+
+def valid_location(location: str) -> bool:
+    """Whether a redirect's Location is a URL, absolute or relative. Spaces in its path are
+    let through (browsers and httpx encode them); in its scheme or host they are not."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in location):
+        return False
+    head = re.split(r"[/?#]", location, maxsplit=1)[0]
+    if ":" in head and not _SCHEME.fullmatch(head.partition(":")[0]):
+        return False  # "ht!tp://x": no scheme, and no relative path may look like one
+    try:
+        parts = urlsplit(location)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+        httpx.URL(location)
+    except (ValueError, httpx.InvalidURL):  # an unclosed IPv6 bracket, a port "8o"
+        return False
+    host = parts.hostname or ""
+    if not host or host.startswith("[") or ":" in host:
+        return True  # no host (httpx keeps the one asked), or an IPv6 address urlsplit checked
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in host.split("."))
+
+
+def shown(value: str) -> str:
+    """`value` for a one-line message: control characters escaped, cut to about 100 characters."""
+    value = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in value)
+    if len(value) > SHOWN_LOCATION_CHARS:
+        return f"{value[:SHOWN_LOCATION_CHARS]}..."
+    return value
 
 
 def _network_reason(error: Exception) -> str:

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from bot.ingest.feeds import WORKERS
-from bot.ingest.fetching import PER_HOST, Fetcher, FetchError
+from bot.ingest.fetching import PER_HOST, Fetcher, FetchError, valid_location
 from tests.site_server import NewsSite
 
 PAGES = 2 * PER_HOST + 1
@@ -125,10 +125,46 @@ def test_a_server_dripping_bytes_times_out_as_a_whole(path: str) -> None:
         ("/redirect-to-file", "redirected to a URL that is not http(s)"),
         ("/redirect-nowhere", "HTTP 302 redirect with no address to follow"),
         ("/redirect-too-long", "redirected to a URL too long"),
-        ("/redirect-bad-host", "not a valid URL"),
+        (
+            "/redirect-bad-host",
+            f"the server redirected to an address that is not a valid URL (http://{'a' * 93}...)",
+        ),
+        (
+            "/redirect-unclosed-bracket",
+            "the server redirected to an address that is not a valid URL (http://[bad)",
+        ),
+        (
+            "/redirect-bad-ipv6",
+            "the server redirected to an address that is not a valid URL (https://[zz]/news)",
+        ),
+        (
+            "/redirect-bad-scheme",
+            "the server redirected to an address that is not a valid URL (ht!tp://x y)",
+        ),
+        (
+            "/redirect-long-bad",
+            f"the server redirected to an address that is not a valid URL (http://bad host/{'b' * 84}...)",
+        ),
     ],
 )
 def test_a_response_breaking_the_rules_fails_in_a_few_plain_words(path: str, reason: str) -> None:
     with NewsSite() as site, Fetcher(timeout=5) as fetcher, pytest.raises(FetchError) as failed:
         fetcher.get(site.url(path))
     assert str(failed.value) == reason
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://example.org/news/story",
+        "/news/a story with spaces",
+        "story?page=2#top",
+        "//cdn.example.org/x",
+        "https://m\u00fcnchen.example/x",
+        "http://[::1]:8080/x",
+        "http://127.0.0.1:8000/",
+        "file:///etc/hostname",  # a URL still, refused for its scheme
+    ],
+)
+def test_ordinary_redirect_addresses_are_valid(location: str) -> None:
+    assert valid_location(location)
