@@ -37,6 +37,7 @@ from bot.filters import SearchFilter
 from bot.indexing import Progress, store
 from bot.indexing.corpus import require_corpus_dir
 from bot.indexing.store import DocumentRecord, IndexData
+from bot.language import question_language
 from bot.lexical import terms
 from bot.query import Query
 from bot.retrieval import Retriever
@@ -58,8 +59,8 @@ def plain_question(question: str) -> str:
 
 
 def validate_question(question: str, max_chars: int) -> str:
-    """The question as `plain_question` reads it; `QuestionError` if it is empty, too long or
-    has no word to look up."""
+    """The question as `plain_question` reads it; `QuestionError` if it is empty, too long, not
+    in English or has no word to look up."""
     cleaned = plain_question(question)
     if not cleaned:
         raise QuestionError(
@@ -74,6 +75,9 @@ def validate_question(question: str, max_chars: int) -> str:
         # "Кто такой Райан Дин?": the articles, the models and the checks are English ones, so
         # whatever such a question matched would be chance.
         raise QuestionError("newsbot reads questions in English; this one has no English word")
+    if language := question_language(cleaned):
+        # "Qui est le président ?": asked in French, it would get a confident wrong answer.
+        raise QuestionError(f"newsbot reads questions in English; this one reads as {language}")
     if not terms(cleaned):  # "?", "🙂", "Who is he?": nothing to look for, so no answer either
         raise QuestionError(
             "the question has nothing to look up (only punctuation or words like "

@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.indexing.corpus import parse_document
 from bot.ingest.extract import MIN_ARTICLE_CHARS, decode_html, extract_article
 from bot.ingest.pages import render
+from bot.language import text_language
 from scripts.benchlib import print_table, write_results
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,12 +72,18 @@ def scores(counts: list[tuple[float, float, float]]) -> dict[str, float]:
     return {"f1": 2 * p * r / (p + r), "precision": p, "recall": r}
 
 
-def stored_body(raw: bytes, url: str, scratch: Path, refused: list[str]) -> str:
+def stored_body(
+    raw: bytes, page: str, scratch: Path, refused: list[str], foreign: dict[str, str]
+) -> str:
     """The text `newsbot add` would index for this saved page (the stored file's body); a page
-    it would refuse as no article is noted in `refused` (why), and scored as stored anyway."""
+    it would refuse as no article is noted in `refused` (why), one it would skip as not in
+    English in `foreign` (`page`, its address: the language), and either is scored as stored
+    anyway. The page is extracted as a saved page, without its URL."""
     article = extract_article(decode_html(raw))
     if why := article.not_article or ("" if len(article.text) >= MIN_ARTICLE_CHARS else "short"):
         refused.append(why)
+    elif language := text_language(article.text):
+        foreign[page] = language
     stored = render(article).encode("utf-8")
     document = parse_document(scratch, scratch / "page.md", stored)
     return document.text[document.body_start :]
@@ -96,20 +103,27 @@ def main() -> None:
 
     scratch = Path("/nonexistent-scratch")
     refused: list[str] = []
+    foreign: dict[str, str] = {}
+    # Each run reads (page bytes, the page's address for reports); none is given the URL.
     runs: dict[str, Callable[[bytes, str], str]] = {
-        f"trafilatura {trafilatura.__version__}, defaults": lambda raw, url: (
-            trafilatura.extract(raw.decode("utf-8"), url=url) or ""
+        f"trafilatura {trafilatura.__version__}, defaults": lambda raw, page: (
+            trafilatura.extract(raw.decode("utf-8")) or ""
         ),
-        "trafilatura, favor_precision=True": lambda raw, url: (
-            trafilatura.extract(raw.decode("utf-8"), url=url, favor_precision=True) or ""
+        "trafilatura, favor_precision=True": lambda raw, page: (
+            trafilatura.extract(raw.decode("utf-8"), favor_precision=True) or ""
         ),
-        "newsbot add (the stored text)": lambda raw, url: stored_body(raw, url, scratch, refused),
+        "newsbot add (the stored text)": lambda raw, page: stored_body(
+            raw, page, scratch, refused, foreign
+        ),
     }
     rows, results = [], {}
     for name, extract in runs.items():
         started = time.perf_counter()
         counts = [
-            page_counts(truth[k].get("articleBody", ""), extract(pages[k], "")) for k in truth
+            page_counts(
+                truth[k].get("articleBody", ""), extract(pages[k], truth[k].get("url") or k)
+            )
+            for k in truth
         ]
         seconds = time.perf_counter() - started
         figures = scores(counts)
@@ -121,6 +135,9 @@ def main() -> None:
     print(f"{len(truth)} pages from {args.benchmark}; the whole run took {total:.0f} s")
     print_table(["extractor", "F1", "precision", "recall", "seconds"], rows)
     print(f"pages newsbot add would refuse as no article: {len(refused)} {sorted(refused)}")
+    print(f"pages newsbot add would skip as not English: {len(foreign)}")
+    for url, language in sorted(foreign.items(), key=lambda pair: pair[1]):
+        print(f"  {language}: {url}")
     path = write_results(
         "bench_extraction",
         {
@@ -128,6 +145,7 @@ def main() -> None:
             "total_seconds": round(total, 1),
             "runs": results,
             "refused": len(refused),
+            "not_english": foreign,
         },
     )
     print(f"results: {path}")

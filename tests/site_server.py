@@ -30,6 +30,15 @@ FERRY = (
     b"</article></body></html>"
 )
 
+FERRY_FR = (  # the ferry story, in French
+    "<html><head><title>Les tarifs du ferry augmentent</title></head><body><article>"
+    "<h1>Les tarifs du ferry augmentent</h1><p>Les tarifs du ferry entre Port Ellery et l'île "
+    "de Skerry augmenteront de onze pour cent en avril, a annoncé mardi la compagnie Skerry "
+    "Lines.</p><p>La compagnie explique cette hausse par le prix du carburant, qui a doublé en "
+    "deux ans selon elle. Les habitants de l'île, qui dépendent du ferry pour leurs courses et "
+    "pour se rendre au travail, se disent inquiets.</p></article></body></html>"
+).encode()
+
 
 # path -> (status, headers, body) given the host: responses that break a rule.
 ODD_RESPONSES = {
@@ -140,6 +149,7 @@ class NewsSite:
                 lambda: b"Service temporarily unavailable; please come back later.\n",
             ),
             "/news/ferry-fares": (200, "text/html", lambda: FERRY),
+            "/fr/ferry-fares": (200, "text/html; charset=utf-8", lambda: FERRY_FR),
             "/files/scrambled": (  # binary bytes (NULs) labelled as a web page
                 200,
                 "text/html",
@@ -165,6 +175,14 @@ class NewsSite:
                 200,
                 "application/rss+xml",
                 lambda: rss_feed(self.host, [("Ferry fares rise", "/news/ferry-fares")]),
+            ),
+            "/feeds/ferry-en-fr.xml": (  # the story in English and in French
+                200,
+                "application/rss+xml",
+                lambda: rss_feed(
+                    self.host,
+                    [("Ferry fares rise", "/news/ferry-fares"), ("Tarifs", "/fr/ferry-fares")],
+                ),
             ),
             "/feeds/cut-short.xml": (
                 200,

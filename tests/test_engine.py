@@ -105,6 +105,37 @@ def test_questions_with_no_english_word_are_refused_saying_so(question: str) -> 
     assert validate_question("Who is Райан Дин?", 500)  # a name in its own script is fine
 
 
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Qui est le président de la République ?", "French"),
+        ("¿Qué dijo el presidente sobre la inflación?", "Spanish"),
+        ("Was hat die Bundesregierung beschlossen?", "German"),
+        ("Cosa ha detto il presidente del consiglio?", "Italian"),
+        ("O que disse o presidente sobre a inflação?", "Spanish or Portuguese"),
+        ("Quem é o presidente do Brasil?", "Portuguese"),
+    ],
+)
+def test_questions_in_another_language_are_refused_saying_so(question: str, language: str) -> None:
+    with pytest.raises(
+        QuestionError, match=f"reads questions in English; this one reads as {language}"
+    ):
+        validate_question(question, 500)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did Emmanuel Macron say about la France insoumise?",
+        "Who is Angela Merkel?",
+        "what's the NHS?",
+        "Who is Ursula von der Leyen?",
+    ],
+)
+def test_english_questions_with_foreign_names_are_read(question: str) -> None:
+    assert validate_question(question, 500) == question
+
+
 def test_long_questions_are_refused_with_the_limit() -> None:
     with pytest.raises(QuestionError, match="501 characters long; the limit is 500"):
         validate_question("x" * 501, 500)

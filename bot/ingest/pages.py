@@ -38,6 +38,7 @@ from bot.ingest.fetching import (
     too_large,
 )
 from bot.ingest.state import SourceState
+from bot.language import not_english
 
 STATUSES = ("added", "updated", "unchanged", "skipped", "failed")
 FILE_SUFFIXES = (".html", ".htm", ".txt", ".md")
@@ -160,11 +161,14 @@ def store(
     """Write `article` into the corpus unless the same URL or text is stored already as it is;
     `in_corpus`: the source is a file in the corpus, so its text is there already; `origin`:
     the URL fetched or the file read ('': the article's own URL). `CorpusError` if the file
-    cannot be written (nothing is then changed)."""
+    cannot be written (nothing is then changed). A page that is no article, or not in
+    English, is skipped, saying why."""
     if article.not_article:
         return _outcome(source, "skipped", article, message=article.not_article)
     if len(article.text) < MIN_ARTICLE_CHARS:
         return _outcome(source, "skipped", article, message="no article text found on the page")
+    if language := not_english(article.text):
+        return _outcome(source, "skipped", article, message=language)
     digest = text_digest(article.text)
     by_url = state.article_by_url(article.url) if article.url else None
     if by_url is not None and not may_replace(by_url[1], origin, article.url):

@@ -318,6 +318,33 @@ def test_add_says_what_became_of_each_source(news, tmp_path: Path) -> None:
     ]
 
 
+def test_a_page_not_in_english_is_skipped_by_add_and_by_feeds(tmp_path: Path) -> None:
+    french = "an article in French, not English (newsbot reads English only)"
+    with NewsSite() as site, pytest.MonkeyPatch.context() as env:
+        env.setenv("NEWSBOT_CORPUS", str(tmp_path / "corpus"))
+        env.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
+        env.setenv("NO_PROXY", "127.0.0.1")
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+            env.delenv(name, raising=False)
+        (tmp_path / "corpus").mkdir()
+        added = run("add", "--json", site.url("/fr/ferry-fares"))
+        assert added.exit_code == 1
+        [outcome] = json_lines(added.stdout)
+        assert (outcome["status"], outcome["path"], outcome["message"]) == ("skipped", "", french)
+        plain = run("add", site.url("/fr/ferry-fares"))
+        assert plain.stdout.splitlines() == [f"skipped: {site.url('/fr/ferry-fares')}: {french}"]
+        assert run("feeds", "add", site.url("/feeds/ferry-en-fr.xml")).exit_code == 0
+        updated = run("feeds", "update", "--json")
+        assert updated.exit_code == 0, updated.output
+        found = {o["input"]: (o["status"], o["message"]) for o in json_lines(updated.stdout)}
+    assert found == {
+        site.url("/news/ferry-fares"): ("added", ""),
+        site.url("/fr/ferry-fares"): ("skipped", french),
+    }
+    [stored] = list((tmp_path / "corpus").rglob("*.md"))
+    assert "Ferry fares between Port Ellery" in stored.read_text(encoding="utf-8")
+
+
 def test_a_feed_that_is_not_a_feed_is_refused_in_one_line(news) -> None:
     site, _, _ = news
     one_error_line(run("feeds", "add", site.url("/feeds/broken.xml")), "not an RSS or Atom feed")

@@ -13,6 +13,7 @@ from bot.ingest.extract import Article
 from bot.ingest.fetching import MAX_PAGE_BYTES, Fetched, Fetcher
 from bot.ingest.pages import Skipped, add_source, read_file, read_page, store
 from bot.ingest.state import SourceState
+from tests.test_language import ENGLISH_WITH_FOREIGN, FRENCH, SPANISH
 
 TEXT = (
     "The lighthouse on Gull Point will be repainted in June, the harbour trust said on Friday.\n\n"
@@ -248,3 +249,26 @@ def test_a_page_in_utf16_without_a_byte_order_mark_is_read_as_declared() -> None
         last_modified=None,
     )
     assert "repainted in June" in read_page(page).text
+
+
+def test_a_page_or_file_not_in_english_is_skipped_saying_which_language(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    pages = {"monde.html": FRENCH, "mundo.txt": SPANISH, "english.html": ENGLISH_WITH_FOREIGN}
+    for name, text in pages.items():
+        body = "".join(f"<p>{s}.</p>" for s in text.split(". "))
+        html = f"<html><head><title>{name}</title></head><body><article>{body}</article></body>"
+        (tmp_path / name).write_text(html if name.endswith(".html") else text, encoding="utf-8")
+    with SourceState(tmp_path / "index") as state, Fetcher() as fetcher:
+        found = {name: add_source(corpus, state, fetcher, str(tmp_path / name)) for name in pages}
+    reason = "an article in {}, not English (newsbot reads English only)"
+    assert (found["monde.html"].status, found["monde.html"].message) == (
+        "skipped",
+        reason.format("French"),
+    )
+    assert (found["mundo.txt"].status, found["mundo.txt"].message) == (
+        "skipped",
+        reason.format("Spanish"),
+    )
+    assert found["english.html"].status == "added"
+    [only] = list(corpus.rglob("*.md"))
+    assert "Emmanuel Macron" in only.read_text(encoding="utf-8")
