@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.ingest.fronts import is_front_page
+
 # Their own notes ("discarding data: URL") are not for the user or the bot's log; and without
 # a handler Python would print what remains on stderr.
 for _name in ("trafilatura", "htmldate", "courlan"):
@@ -28,6 +30,7 @@ _SPACES = re.compile(r"[ \t\u00a0\u200b]+")
 MIN_ARTICLE_CHARS = 80  # less extracted text than this is a page with no article
 PROSE_MIN_WORDS = 8  # a shorter paragraph is a link, a heading or a label, not a sentence
 _FULL_WIDTH_STOP = re.compile("[\u3002\uff01\uff1f]")  # ideographic full stop, full-width ! and ?
+FRONT_PAGE = "a front page of headlines, not one article"
 _NOTICE_NAMES = {
     "cookie-consent": "a cookie-consent notice",
     "subscription": "a paywall (subscribe to read on)",
@@ -119,9 +122,13 @@ def extract_article(html: str, url: str = "") -> Article:
         canonical = url  # a page speaks for the URLs of its own site only
     title = one_line(_attribute(meta, "title"))
     body = without_headline(paragraphs(text), title)
+    not_article = not_an_article(body, title)
+    prose = [p for p in body.split("\n\n") if _is_prose(p)]
+    if not not_article and is_front_page(tree, prose, _host(canonical)):
+        not_article = FRONT_PAGE
     return Article(
         text=without_notices(body),
-        not_article=not_an_article(body, title),
+        not_article=not_article,
         title=title,
         source=one_line(_attribute(meta, "sitename")) or _host(canonical),
         author=one_line(_attribute(meta, "author")),

@@ -13,6 +13,7 @@ from bot.ingest.extract import Article
 from bot.ingest.fetching import MAX_PAGE_BYTES, Fetched, Fetcher
 from bot.ingest.pages import Skipped, add_source, read_file, read_page, store
 from bot.ingest.state import SourceState
+from tests.ingest.test_fronts import TEASERS, front_page
 from tests.test_language import ENGLISH_WITH_FOREIGN, FRENCH, SPANISH
 
 TEXT = (
@@ -196,6 +197,10 @@ NOT_ARTICLES = {
         + "</nav><div class='cookie'>We use cookies to improve your experience. Accept all "
         "cookies.</div><footer>Copyright 2024 Kelmouth Chronicle.</footer></body></html>",
         "only short lines (links or headlines: a section front?), not an article",
+    ),
+    "home.html": (
+        front_page(TEASERS["linked heading"]),
+        "a front page of headlines, not one article",
     ),
     "paywall.html": (
         "<html><head><title>Council budget row deepens</title></head><body><article><h1>"
