@@ -61,7 +61,7 @@ FOREIGN_PER_ENGLISH = 4
 MIN_FOREIGN_SHARE = 0.08  # and those make up this share of its words (French prose: ~0.3)
 MAX_ENGLISH_SHARE = 0.04  # and English function words this share at most (English: ~0.25)
 OTHER_SCRIPT_SHARE = 0.5  # more of its letters than this in another script than Latin
-MIN_QUESTION_WORDS = 2  # foreign function words (not name particles) that make a question
+MIN_QUESTION_WORDS = 2  # distinct foreign function words (not name particles) in a question
 
 
 def words(text: str) -> list[str]:
@@ -116,15 +116,15 @@ def not_english(text: str) -> str:
 
 def question_language(question: str) -> str:
     """The language `question` is clearly asked in when that is not English ("French"), else
-    '': several of its words are other languages' function words (name particles such as
-    "de" and "la" aside), and none is an English one. "Qui est le président ?" is French;
+    '': several different words of it are other languages' function words (name particles
+    such as "de" and "la" aside), and none is an English one. "Qui est le président ?" is French;
     "Who is Ursula von der Leyen?" and "Jean de la Fontaine" are not."""
     # An acronym ("UN", "IL") is no function word, whatever its letters.
     found = [w.lower() for w in _WORD.findall(question) if len(w) == 1 or not w.isupper()]
     if any(w in ENGLISH for w in found):
         return ""
     foreign = [w for w in found if w in FOREIGN and w not in NAME_PARTICLES]
-    if len(foreign) < MIN_QUESTION_WORDS:
+    if len(set(foreign)) < MIN_QUESTION_WORDS:
         return ""
     return _likeliest(foreign)
 

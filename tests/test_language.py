@@ -118,6 +118,7 @@ def test_a_question_in_another_language_is_named(question: str, language: str) -
         "UN SE resolution vote",
         "Did Lula da Silva win in São Paulo?",
         "el nino 2019",
+        "First para. Second para.",  # one foreign word, twice, is not several
         "Who is Ryan Ding?",
     ],
 )
