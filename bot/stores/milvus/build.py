@@ -67,6 +67,7 @@ from bot.stores.milvus.client import (
 
 _BATCH = 256  # passages per embedding block and per insert
 _COPY_DOCS = 64  # documents copied per query from the serving build
+CREATED_ELSEWHERE_WAIT = 60.0  # seconds for another shard worker to finish creating
 CHUNK_FIELDS = [
     "pk",
     "doc_id",
@@ -404,12 +405,28 @@ def _create_build(settings: Settings, name: str, dimension: int) -> None:
 
 
 def _create_quietly(milvus: Any, name: str, **kwargs: Any) -> None:
-    """Create a collection; another shard worker creating it at the same moment is fine."""
+    """Create a collection; another shard worker creating it at the same moment is fine: this
+    one waits (up to CREATED_ELSEWHERE_WAIT) until that worker's collection is there, indexed
+    and loaded (which creating one with its index does last)."""
     try:
         milvus.create_collection(name, consistency_level="Strong", **kwargs)
     except Exception as exc:
-        if "already exist" not in str(exc).lower():
+        message = str(exc).lower()
+        # Milvus says "already exist"; Milvus Lite, when both creates race, "File exists".
+        if "already exist" not in message and "file exists" not in message:
             raise
+        deadline = time.monotonic() + CREATED_ELSEWHERE_WAIT
+        while not _loaded(milvus, name):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _loaded(milvus: Any, name: str) -> bool:
+    if not milvus.has_collection(name):
+        return False
+    state = str(milvus.get_load_state(name).get("state", ""))
+    return "Loaded" in state and "NotLoad" not in state
 
 
 def _doc_rows(
