@@ -17,6 +17,9 @@ With --mismatched-questions, the answer sentence is also paired (label 0, pointw
 with the question changed so that the sentence no longer answers it: a name it shares with the
 sentence swapped for a name from another article's questions, or else a year shifted. This is
 the crowded corpus's commonest confusion (another ambassador's words, another year's figure).
+With --span-head, a start/end head also learns where the answer is in its sentence, its softmax
+shared by the whole group (a span score comparable across candidates); the dev figures then
+add the span score alone and rank + span (docs/benchmarks.md: not shipped, one seed).
 Sentences that contain an answer string are never negatives. The loss is a listwise softmax
 over the group (rank the answer first) plus pointwise binary cross-entropy on every pair (so
 the probability itself means "this answers it", which drives abstention).
