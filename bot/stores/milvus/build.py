@@ -60,6 +60,7 @@ from bot.stores.milvus.client import (
     client,
     describe,
     ensure_loaded,
+    is_loaded,
     is_server,
     lite_file_exists,
     translated,
@@ -416,17 +417,10 @@ def _create_quietly(milvus: Any, name: str, **kwargs: Any) -> None:
         if "already exist" not in message and "file exists" not in message:
             raise
         deadline = time.monotonic() + CREATED_ELSEWHERE_WAIT
-        while not _loaded(milvus, name):
+        while not (milvus.has_collection(name) and is_loaded(milvus, name)):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-
-
-def _loaded(milvus: Any, name: str) -> bool:
-    if not milvus.has_collection(name):
-        return False
-    state = str(milvus.get_load_state(name).get("state", ""))
-    return "Loaded" in state and "NotLoad" not in state
 
 
 def _doc_rows(

@@ -171,6 +171,11 @@ def ensure_loaded(milvus: Any, *names: str) -> None:
     """Load collections into memory for search (a reopened Milvus Lite file starts with them
     released; a server keeps them loaded, so this is one cheap call there)."""
     for name in names:
-        state = str(milvus.get_load_state(name).get("state", ""))
-        if "Loaded" not in state or "NotLoad" in state:
+        if not is_loaded(milvus, name):
             milvus.load_collection(name)
+
+
+def is_loaded(milvus: Any, name: str) -> bool:
+    """Whether collection `name` is loaded for search."""
+    state = str(milvus.get_load_state(name).get("state", ""))
+    return "Loaded" in state and "NotLoad" not in state
