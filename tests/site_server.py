@@ -17,8 +17,24 @@ import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # scripts/bench_feeds.py uses the site without pytest
+    import pytest
 
 SITE = Path(__file__).resolve().parent / "data" / "site"
+
+
+def newsbot_on_site(env: pytest.MonkeyPatch, root: Path) -> None:
+    """Point newsbot at `root`'s corpus and index, and at 127.0.0.1 directly, past any proxy
+    the machine has."""
+    env.setenv("NEWSBOT_CORPUS", str(root / "corpus"))
+    env.setenv("NEWSBOT_INDEX", str(root / "index"))
+    env.setenv("NO_PROXY", "127.0.0.1")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        env.delenv(name, raising=False)
+
+
 HUGE_BYTES = 6_000_000
 LONG_LINK = "/news/" + "a" * 70_000  # longer than any server accepts
 FERRY = (

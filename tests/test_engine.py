@@ -7,6 +7,7 @@ import pytest
 from bot.engine import validate_question
 from bot.errors import QuestionError
 from tests.conftest import DATA, read_jsonl
+from tests.test_language import ENGLISH_WITH_FOREIGN_WORDS
 
 GOLD = read_jsonl(DATA / "seed_gold.jsonl")
 ANSWERABLE = [item for item in GOLD if item.get("answerable", True)]
@@ -123,15 +124,7 @@ def test_questions_in_another_language_are_refused_saying_so(question: str, lang
         validate_question(question, 500)
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "What did Emmanuel Macron say about la France insoumise?",
-        "Who is Angela Merkel?",
-        "what's the NHS?",
-        "Who is Ursula von der Leyen?",
-    ],
-)
+@pytest.mark.parametrize("question", ENGLISH_WITH_FOREIGN_WORDS)
 def test_english_questions_with_foreign_names_are_read(question: str) -> None:
     assert validate_question(question, 500) == question
 

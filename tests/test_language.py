@@ -106,22 +106,22 @@ def test_a_question_in_another_language_is_named(question: str, language: str) -
     assert question_language(question) == language
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "What did Emmanuel Macron say about la France insoumise?",
-        "Who is Angela Merkel?",
-        "what's the NHS?",
-        "Who is Ursula von der Leyen?",
-        "Jean de la Fontaine",
-        "Les Misérables",
-        "UN SE resolution vote",
-        "Did Lula da Silva win in São Paulo?",
-        "el nino 2019",
-        "First para. Second para.",  # one foreign word, twice, is not several
-        "Who is Ryan Ding?",
-    ],
-)
+ENGLISH_WITH_FOREIGN_WORDS = [
+    "What did Emmanuel Macron say about la France insoumise?",
+    "Who is Angela Merkel?",
+    "what's the NHS?",
+    "Who is Ursula von der Leyen?",
+    "Jean de la Fontaine",
+    "Les Misérables",
+    "UN SE resolution vote",
+    "Did Lula da Silva win in São Paulo?",
+    "el nino 2019",
+    "First para. Second para.",  # one foreign word, twice, is not several
+    "Who is Ryan Ding?",
+]
+
+
+@pytest.mark.parametrize("question", ENGLISH_WITH_FOREIGN_WORDS)
 def test_an_english_question_with_foreign_names_is_english(question: str) -> None:
     assert question_language(question) == ""
 

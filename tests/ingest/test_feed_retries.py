@@ -16,7 +16,7 @@ import pytest
 from bot.ingest import feeds
 from bot.ingest.state import FILE_NAME, Item, SourceState
 from tests.ingest.test_ingest_cli import json_lines, run
-from tests.site_server import NewsSite
+from tests.site_server import NewsSite, newsbot_on_site
 
 FERRY = "/news/ferry-fares"
 
@@ -26,11 +26,7 @@ def site(tmp_path: Path) -> Iterator[NewsSite]:
     """The news site, and an empty corpus following its one-item ferry feed."""
     (tmp_path / "corpus").mkdir()
     with NewsSite() as site, pytest.MonkeyPatch.context() as env:
-        env.setenv("NEWSBOT_CORPUS", str(tmp_path / "corpus"))
-        env.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
-        env.setenv("NO_PROXY", "127.0.0.1")
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-            env.delenv(name, raising=False)
+        newsbot_on_site(env, tmp_path)
         added = run("feeds", "add", site.url("/feeds/ferry.xml"))
         assert added.exit_code == 0, added.output
         yield site

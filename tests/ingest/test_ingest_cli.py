@@ -16,7 +16,7 @@ from bot.config import Settings, load_settings
 from bot.indexing import store
 from tests.hostile import PROGRESS_LINE, newsbot
 from tests.ingest.test_extract import BOILERPLATE
-from tests.site_server import LONG_LINK, NewsSite
+from tests.site_server import LONG_LINK, NewsSite, newsbot_on_site
 
 runner = CliRunner()
 
@@ -43,12 +43,8 @@ def news(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[NewsSite, S
     root = tmp_path_factory.mktemp("news")
     (root / "corpus").mkdir()
     with NewsSite() as site, pytest.MonkeyPatch.context() as env:
-        env.setenv("NEWSBOT_CORPUS", str(root / "corpus"))
-        env.setenv("NEWSBOT_INDEX", str(root / "index"))
+        newsbot_on_site(env, root)
         env.setenv("NEWSBOT_FETCH_TIMEOUT", "1")  # the slow page never answers, so it times out
-        env.setenv("NO_PROXY", "127.0.0.1")
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-            env.delenv(name, raising=False)
         for feed in ("/feeds/rss.xml", "/feeds/atom.xml"):
             added = run("feeds", "add", site.url(feed))
             assert added.exit_code == 0, added.output
@@ -321,11 +317,7 @@ def test_add_says_what_became_of_each_source(news, tmp_path: Path) -> None:
 def test_a_page_not_in_english_is_skipped_by_add_and_by_feeds(tmp_path: Path) -> None:
     french = "an article in French, not English (newsbot reads English only)"
     with NewsSite() as site, pytest.MonkeyPatch.context() as env:
-        env.setenv("NEWSBOT_CORPUS", str(tmp_path / "corpus"))
-        env.setenv("NEWSBOT_INDEX", str(tmp_path / "index"))
-        env.setenv("NO_PROXY", "127.0.0.1")
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-            env.delenv(name, raising=False)
+        newsbot_on_site(env, tmp_path)
         (tmp_path / "corpus").mkdir()
         added = run("add", "--json", site.url("/fr/ferry-fares"))
         assert added.exit_code == 1
