@@ -75,6 +75,7 @@ ODD_RESPONSES = {
     "/redirect-bad-ipv6": lambda host: (302, [("Location", "https://[zz]/news")], b""),
     "/redirect-bad-scheme": lambda host: (301, [("Location", "ht!tp://x y")], b""),
     "/redirect-long-bad": lambda host: (302, [("Location", "http://bad host/" + "b" * 200)], b""),
+    "/redirect-empty-host": lambda host: (302, [("Location", "http://:80/")], b""),
 }
 
 

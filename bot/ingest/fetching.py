@@ -284,8 +284,13 @@ def valid_location(location: str) -> bool:
     except (ValueError, httpx.InvalidURL):  # an unclosed IPv6 bracket, a port "8o"
         return False
     host = parts.hostname or ""
-    if not host or host.startswith("[") or ":" in host:
-        return True  # no host (httpx keeps the one asked), or an IPv6 address urlsplit checked
+    if not host:
+        # A relative one ("/news") is fine. An http(s) URL must name its host (RFC 9110): for
+        # "http://:80/" httpx would ask the host first asked, on the port named or the default
+        # one, and the fetch would end in "could not connect".
+        return parts.scheme.lower() not in ("http", "https") and not location.startswith("//")
+    if host.startswith("[") or ":" in host:
+        return True  # an IPv6 address urlsplit checked
     return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in host.split("."))
 
 

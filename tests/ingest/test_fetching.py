@@ -145,6 +145,10 @@ def test_a_server_dripping_bytes_times_out_as_a_whole(path: str) -> None:
             "/redirect-long-bad",
             f"the server redirected to an address that is not a valid URL (http://bad host/{'b' * 84}...)",
         ),
+        (
+            "/redirect-empty-host",
+            "the server redirected to an address that is not a valid URL (http://:80/)",
+        ),
     ],
 )
 def test_a_response_breaking_the_rules_fails_in_a_few_plain_words(path: str, reason: str) -> None:
@@ -168,3 +172,12 @@ def test_a_response_breaking_the_rules_fails_in_a_few_plain_words(path: str, rea
 )
 def test_ordinary_redirect_addresses_are_valid(location: str) -> None:
     assert valid_location(location)
+
+
+@pytest.mark.parametrize(
+    "location",
+    ["http://:80/", "https://:443/news", "http://@/", "http:///news", "http:/news", "//:80/x"],
+)
+def test_redirect_addresses_with_an_empty_host_are_not_valid(location: str) -> None:
+    """httpx would ask the host first asked instead, on the default port."""
+    assert not valid_location(location)
