@@ -21,29 +21,45 @@ def _word_set(words: str) -> frozenset[str]:
 
 
 # Function words that are English only: none is a common word of the languages below ("a",
-# "in", "on", "an", "as", "do", "was", "will", "die", "so", "me", "no" are left out for that).
+# "in", "on", "an", "as", "do", "was", "will", "die", "so", "me", "no" are left out for that,
+# and "over", Dutch for "about": "Wat zei de regering over Huawei?").
 ENGLISH = _word_set(
     "the of and to is are were that this these those with for from by be been being "
     "have has had it its he she his her they them their we our you your which who whom whose "
     "what when where why how would could should can about after but or not than there said "
-    "says also more into over such only other just any many much did does"
+    "says also more into such only other just any many much did does"
 )
 # Each language's commonest function words that English text rarely holds.
 OTHERS = {
     "French": "de le la les des du et est une un dans pour qui que pas sur au aux ce cette avec "
     "sont il elle nous vous ils mais ou leur été être sa ses où en quoi quand comment pourquoi "
-    "quel quelle combien qu l",
+    "quel quelle quels quelles combien qu l à dit ont",
     "Spanish": "de el los las del y es una por con para que se al lo como más pero su sus fue "
-    "está están muy qué quién cuándo dónde cómo cuál cuántos ha han entre desde sobre",
+    "está están muy qué quién cuándo dónde cómo cuál cuántos ha han entre desde sobre quien "
+    "donde cuando dijo",
     "German": "der die das und ist nicht ein eine einen den dem des mit von zu auf für sich "
     "auch es im werden wird sind wer wann wo wie warum welche hat haben dass oder bei nach",
     "Italian": "il lo gli della di che è non una sono con dei nel alla anche delle chi cosa "
     "quando perché quale ha questo questa più ma del",
     "Portuguese": "de os da das dos não em uma com para que é na mais pelo pela ao quem "
     "quando onde porque qual também foi são seu sua sobre",
-    "Dutch": "de het een en van niet ook zijn dat op voor wat wie waar hoe",
+    "Dutch": "de het een en van niet ook zijn dat op voor wat wie waar hoe waarom wanneer welke "
+    "hoeveel zei zegt heeft hebben wordt werd hij zij wij geen naar bij uit aan deze dit nog "
+    "maar moet zal",
+    "Polish": "co kto czy jak gdzie kiedy dlaczego ile jaki jaka jakie który która które się "
+    "nie jest są był była było będzie że na od po dla przez oraz jego jej ich już może",
     "Indonesian": "yang dan di ini itu dengan untuk dari tidak ke akan dalam pada adalah juga",
 }
+# Words that open a question in those languages ("Qui a gagné ?", "Co powiedział rząd?").
+QUESTION_WORDS = _word_set(
+    "qui que quoi où pourquoi comment quand quel quelle quels quelles combien "
+    "qué quién cuándo dónde cómo cuál cuántos quien donde cuando "
+    "wer wann wo warum welche chi cosa perché quale quem onde "
+    "wat wie waar hoe waarom wanneer welke hoeveel co kto czy jak gdzie kiedy dlaczego"
+)
+# Letters with marks that these languages write and English words hardly ever do ("gagné",
+# "powiedział", "über"); vowels with marks other languages use (Vietnamese) are not here.
+MARKED_LETTERS = frozenset("àâçéèêëîïôùûœáíñóúüãõäößìòąćęłńśźż")
 _WORDS_OF = {language: _word_set(words) for language, words in OTHERS.items()}
 FOREIGN = frozenset().union(*_WORDS_OF.values())
 # Particles of names ("Charles de Gaulle", "Ursula von der Leyen", "Los Angeles"): in an
@@ -51,8 +67,14 @@ FOREIGN = frozenset().union(*_WORDS_OF.values())
 NAME_PARTICLES = _word_set(
     "de da di du des del della dos das la le les los las el al van von der den"
 )
+# Words that say as little in an English question: name particles, and Polish "co" ("what"),
+# which is also "Co Op" and "Samsung Co". They count only after a question word, see below.
+WEAK = NAME_PARTICLES | _word_set("co")
+_TELLING = FOREIGN - WEAK
 
 _WORD = re.compile(r"[^\W\d_]+")
+# "co-op", "Jean-Claude", "est-ce": their parts are no function words of a question
+_COMPOUND = re.compile(r"[^\W\d_]+(?:[-\u2010\u2011][^\W\d_]+)+")
 _URL = re.compile(r"\S*(?:://|www\.)\S*")  # its words ("amzn.to") are no language's
 MIN_PAGE_WORDS = 40  # fewer words are too few to judge a page by
 # A page is in another language when that many of its words are function words of other
@@ -116,17 +138,27 @@ def not_english(text: str) -> str:
 
 def question_language(question: str) -> str:
     """The language `question` is clearly asked in when that is not English ("French"), else
-    '': several different words of it are other languages' function words (name particles
-    such as "de" and "la" aside), and none is an English one. "Qui est le président ?" is French;
-    "Who is Ursula von der Leyen?" and "Jean de la Fontaine" are not."""
-    # An acronym ("UN", "IL") is no function word, whatever its letters.
-    found = [w.lower() for w in _WORD.findall(question) if len(w) == 1 or not w.isupper()]
-    if any(w in ENGLISH for w in found):
+    '': none of its words is an English function word, and either several different words are
+    other languages' function words (name particles such as "de" and "la" aside), or it opens
+    with another language's question word and has a lower-case word with marked letters
+    ("gagné"). "Qui est le président ?" and "Qui a gagné ?" are French; "Who is Ursula von der
+    Leyen?", "Jean de la Fontaine" and "Que Sera Sera lyrics" are not."""
+    if any(w.lower() in ENGLISH for w in _no_acronyms(question)):
         return ""
-    foreign = [w for w in found if w in FOREIGN and w not in NAME_PARTICLES]
-    if len(set(foreign)) < MIN_QUESTION_WORDS:
+    found = _no_acronyms(_COMPOUND.sub(" ", question))  # "co-op": no function words
+    telling = [w.lower() for w in found if w.lower() in _TELLING]
+    if len(set(telling)) >= MIN_QUESTION_WORDS:
+        return _likeliest(telling)
+    opening = found[0].lower() if found and found[:1] == _WORD.findall(question)[:1] else ""
+    marked = any(w.islower() and w not in FOREIGN and MARKED_LETTERS & set(w) for w in found)
+    if opening not in QUESTION_WORDS or not marked:
         return ""
-    return _likeliest(foreign)
+    return _likeliest(telling if opening in telling else [opening, *telling])
+
+
+def _no_acronyms(text: str) -> list[str]:
+    """The words of `text` but its acronyms: "UN" or "IL" is no function word."""
+    return [w for w in _WORD.findall(text) if len(w) == 1 or not w.isupper()]
 
 
 def _likeliest(found: list[str]) -> str:

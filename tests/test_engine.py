@@ -115,6 +115,9 @@ def test_questions_with_no_english_word_are_refused_saying_so(question: str) -> 
         ("Cosa ha detto il presidente del consiglio?", "Italian"),
         ("O que disse o presidente sobre a inflação?", "Spanish or Portuguese"),
         ("Quem é o presidente do Brasil?", "Portuguese"),
+        ("Qui a gagné ?", "French"),
+        ("Wat zei de regering over Huawei?", "Dutch"),
+        ("Co powiedział rząd o Huawei?", "Polish"),
     ],
 )
 def test_questions_in_another_language_are_refused_saying_so(question: str, language: str) -> None:

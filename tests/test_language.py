@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.extract import decode_html, extract_article
-from bot.language import ENGLISH, FOREIGN, NAME_PARTICLES, question_language, text_language
+from bot.language import (
+    ENGLISH,
+    FOREIGN,
+    NAME_PARTICLES,
+    QUESTION_WORDS,
+    question_language,
+    text_language,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 REPO = DATA.parent.parent
@@ -77,6 +84,7 @@ def test_english_with_foreign_names_and_quotes_is_english(text: str) -> None:
 def test_english_and_foreign_function_words_do_not_overlap() -> None:
     assert not ENGLISH & FOREIGN
     assert NAME_PARTICLES <= FOREIGN
+    assert QUESTION_WORDS <= FOREIGN
 
 
 def test_every_article_we_ship_or_test_with_reads_as_english() -> None:
@@ -100,6 +108,14 @@ def test_every_article_we_ship_or_test_with_reads_as_english() -> None:
         ("Was hat die Kanzlerin gesagt?", "German"),
         ("Chi è il presidente del consiglio?", "Italian"),
         ("Quem é o presidente do Brasil?", "Portuguese"),
+        # Short ones, with one listed function word after a question word, and Dutch and Polish
+        ("Que dit le gouvernement ?", "French"),
+        ("Qui a gagné ?", "French"),
+        ("Wat zei de regering over Huawei?", "Dutch"),
+        ("Waarom heeft de regering Huawei verboden?", "Dutch"),
+        ("Co powiedział rząd o Huawei?", "Polish"),
+        ("Kto wygrał wybory?", "Polish"),
+        ("Co się stało w Gdańsku?", "Polish"),
     ],
 )
 def test_a_question_in_another_language_is_named(question: str, language: str) -> None:
@@ -118,6 +134,19 @@ ENGLISH_WITH_FOREIGN_WORDS = [
     "el nino 2019",
     "First para. Second para.",  # one foreign word, twice, is not several
     "Who is Ryan Ding?",
+    "What did Ursula von der Leyen say?",
+    "Who is Jean-Claude Juncker?",
+    "Que Sera Sera lyrics",  # a question word, and nothing else of French
+    "Where is Costa del Sol?",
+    "Fight over Huawei?",
+    "Co-op Bank profits",
+    "Co Op bank profits",
+    "Wat Arun temple",
+    "Chi Onwurah",
+    "Ile de France floods",
+    "lech wałęsa",  # marked letters, and no question word
+    "café con leche",
+    "qui nhơn typhoon",
 ]
 
 
