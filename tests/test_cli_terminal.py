@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -82,9 +83,16 @@ class Terminal:
             self.child.exitstatus if self.child.exitstatus is not None else -self.child.signalstatus
         )
 
-    def wait_unless(self, pattern: str) -> int:
-        """Like `wait`, but fail at once if `pattern` shows first (the program went on)."""
-        shown = self.child.expect([pexpect.EOF, pattern])
+    def wait_unless(self, pattern: str, timeout: float = HANG_GUARD) -> int:
+        """Like `wait`, but fail at once if `pattern` shows first (the program went on), or if
+        the program is still running after `timeout` seconds."""
+        try:
+            shown = self.child.expect([pexpect.EOF, pattern], timeout=timeout)
+        except pexpect.TIMEOUT:
+            last = _ANSI.sub("", self.raw + str(self.child.before))[-1000:]
+            raise AssertionError(
+                f"still running after {timeout} s; it showed last:\n{last}"
+            ) from None
         self.raw += self.child.before
         if shown:
             raise AssertionError(f"{pattern!r} showed before the end:\n{self.text}")
@@ -261,6 +269,57 @@ def test_chat_in_a_terminal_ctrl_c_while_loading_stops_it(terminal_env, sigint: 
         assert term.wait_unless(PROMPT) == 130
     finally:
         term.close()
+    said = "newsbot: interrupted while loading; the chat did not start"
+    assert term.text.count(said) == 1, term.text
+    assert BANNER not in term.text and "Traceback" not in term.text, term.text
+
+
+HOLDING_THE_LOCK = """
+import sys
+from pathlib import Path
+from bot.indexing.lock import build_lock
+with build_lock(Path(sys.argv[1])):  # as a build of that index does, from start to end
+    print("holding", flush=True)
+    sys.stdin.read()  # until the test closes it
+"""
+# Seconds a chat may take to quit after Ctrl-C: a guard against waiting for the other build
+# to end (which never comes here), far above the fraction of a second it takes.
+QUIT_GUARD = 120
+
+
+def test_chat_in_a_terminal_ctrl_c_while_waiting_for_another_build_stops_it(
+    terminal_env, tmp_path: Path
+) -> None:
+    """With no index yet the chat builds one; while another process builds the same index it
+    waits for it, and Ctrl-C then stops it at once, not once the other build is over."""
+    from bot.cli import WAITING_LINE
+    from bot.onnx_export import cache_dir
+
+    index = tmp_path / "index"
+    shared = tmp_path / "cache" / "newsbot"  # the chat's cache, with the model's ONNX export
+    shared.mkdir(parents=True)
+    (shared / "onnx").symlink_to(cache_dir())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDING_THE_LOCK, str(index)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=terminal_env,
+    )
+    term = None
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "holding\n"
+        term = Terminal(["chat"], {**terminal_env, "NEWSBOT_INDEX": str(index)})
+        term.expect(WAITING_LINE)
+        for _ in range(3):  # its spinner turns: the chat is well into its wait
+            term.expect("waiting for the other build")
+        term.type("\x03")
+        assert term.wait_unless(PROMPT, timeout=QUIT_GUARD) == 130
+        assert holder.poll() is None  # the other build still holds the index
+    finally:
+        if term is not None:
+            term.close()
+        holder.communicate()  # closes its stdin: it lets the lock go and ends
     said = "newsbot: interrupted while loading; the chat did not start"
     assert term.text.count(said) == 1, term.text
     assert BANNER not in term.text and "Traceback" not in term.text, term.text

@@ -11,6 +11,11 @@ it is by then. Readers never take the lock: they answer from the serving build t
 
 The lock belongs to the open file, so a build that dies, however it dies, releases it; the
 file itself stays (removing a lock file would let two builds lock two different files).
+
+A waiting build tries the lock again every RETRY_SECONDS instead of blocking in one `flock`
+call: while the chat loads, its main thread blocks SIGINT and a Ctrl-C reaches it only between
+Python calls (`bot.cli._ctrl_c_passed_on`), so a blocking `flock` held the Ctrl-C until the
+other build ended.
 """
 
 from __future__ import annotations
@@ -18,11 +23,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 LOCK_FILE = "build.lock"
 WAITING = "waiting"  # the progress stage reported while another build holds the lock
+RETRY_SECONDS = 0.1  # how often a waiting build tries the lock again: a Ctrl-C lands within it
 
 
 @contextlib.contextmanager
@@ -41,12 +48,20 @@ def build_lock(
         store.check_writable(index_dir)  # the one line that says why
         raise store.write_error(exc, index_dir, 0) from None
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _took(fd):
             if progress is not None:
                 progress(WAITING, 0, 0)
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            while not _took(fd):
+                time.sleep(RETRY_SECONDS)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _took(fd: int) -> bool:
+    """Whether the lock on `fd` was free and is now held, without waiting."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
