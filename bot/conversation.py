@@ -31,6 +31,8 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import asdict, dataclass, fields, replace
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     from bot.query import Query
     from bot.retrieval import Hit, Retriever
 
+_GIVEN_NAMES_FILE = Path(__file__).resolve().parent / "data" / "given_names.txt"
 # Retrieval bonus, in the hybrid score's 0-1 scale (scaled to the best score in other modes),
 # for a passage of the previous answer's document, and more for one next to its passage. Small:
 # a follow-up's own words still decide when another document matches them clearly better.
@@ -56,6 +59,8 @@ _POOL = 100  # passages searched before the bonus reorders them
 # A question with no name and at most this many content words may be about the last story
 # ("who won?"): when it finds no answer alone, it is asked again with that story's words.
 ON_ITS_OWN_TERMS = 2
+# How many names a conversation remembers it is about (the user's most recent).
+REMEMBERED_NAMES = 5
 
 
 def _set(words: str) -> frozenset[str]:
@@ -120,8 +125,13 @@ _TIME_WORDS = _set("year month week morning afternoon evening time spring summer
 # Words that end a name rather than belong to it ("Prime Minister Jacinda Ardern", "Monday").
 _NOT_NAMES = _set(
     "mr mrs ms dr prime minister president chancellor secretary ceo chairman chief sir "
+    "foreign home deputy vice attorney general "
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
+)
+_NOT_POSSESSORS = _set(
+    "today yesterday tomorrow tonight everyone everybody someone somebody anyone anybody "
+    "nobody one world country nation government company party city state"
 )
 _TITLES = _set("queen king prince princess pope sir lady lord dame sheikh emperor empress")
 _REGNAL = re.compile(r"I{1,3}|IV|VI{0,3}|IX|XI{0,3}|XIV|XV|XVI")
@@ -170,6 +180,9 @@ class Turn:
     at: float = 0.0  # when it was asked (time.time())
     end: int | None = None  # where the answer ends in its document (for "tell me more")
     confidence: float = 0.0  # the answer's
+    # Who and what the user has been asking about, most recent first: the names of this and
+    # the turns before it, for a pronoun whose name the last turn does not give.
+    names: tuple[Name, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -179,7 +192,9 @@ class Turn:
         """The turn stored as `data`, or None if it is not one (a store from another version)."""
         known = {f.name for f in fields(cls)}
         try:
-            return cls(**{k: v for k, v in data.items() if k in known})
+            values = {k: v for k, v in data.items() if k in known}
+            values["names"] = tuple(Name(**name) for name in values.get("names", ()))
+            return cls(**values)
         except TypeError:
             return None
 
@@ -240,7 +255,7 @@ class Conversation:
 
     def remember(self, resolution: Resolution, answer: Answer, at: float | None = None) -> None:
         """Make this answer the one the next follow-up points back to."""
-        self.last = turn_of(resolution, answer, time.time() if at is None else at)
+        self.last = turn_of(resolution, answer, time.time() if at is None else at, self.last)
 
     def reset(self) -> None:
         self.last = None
@@ -268,8 +283,8 @@ def in_conversation(answer: Answer, typed: str, resolution: Resolution) -> Conve
     return ConversationAnswer(**values, looked_up=resolution.looked_up if differs else None)
 
 
-def turn_of(resolution: Resolution, answer: Answer, at: float) -> Turn:
-    """The turn a follow-up of this answer points back to."""
+def turn_of(resolution: Resolution, answer: Answer, at: float, before: Turn | None = None) -> Turn:
+    """The turn a follow-up of this answer points back to (`before`: the turn before it)."""
     cited = answer.citations[0] if answer.citations and not answer.abstained else None
     return Turn(
         question=resolution.looked_up,
@@ -279,7 +294,31 @@ def turn_of(resolution: Resolution, answer: Answer, at: float) -> Turn:
         at=at,
         end=cited.start + cited.highlight[1] if cited and cited.highlight else None,
         confidence=answer.confidence,
+        names=_names_kept(resolution.looked_up, answer.answer, before),
     )
+
+
+def _names_kept(question: str, answer: str | None, before: Turn | None) -> tuple[Name, ...]:
+    """The names a conversation is about after `question` got `answer`: those the question
+    names (as the answer writes them), the one the answer gave when the question asked for a
+    name ("Who won?"), those of the turns before, then the first person the answer names; at
+    most REMEMBERED_NAMES."""
+    answered = names_in(answer or "")
+    context = [*answered, *(before.names if before is not None else ())]
+    names = _in_full(names_in(_recased(question, context)), context)
+    supplied = asked_kind(question)
+    answered = _in_full(answered, context)
+    if supplied is not None:
+        names += [n for n in answered if n.kind == supplied][:1]
+    older = _in_full(list(before.names), context) if before is not None else []
+    # Whom the answer is about comes after whom the user asked about: "so was he removed?"
+    # after an answer quoting a spokesperson on the president's impeachment.
+    about = [n for n in answered if n.kind == "person"][:1]
+    kept: list[Name] = []
+    for name in [*names, *older, *about]:
+        if name.text.lower() not in {k.text.lower() for k in kept}:
+            kept.append(name)
+    return tuple(kept[:REMEMBERED_NAMES])
 
 
 def resolve(last: Turn | None, typed: str) -> Resolution:
@@ -511,7 +550,15 @@ def names_in(text: str) -> list[Name]:
         elif not bare[:1].isupper() or lower in STOPWORDS | _WH | _AUX | _NOT_NAMES:
             is_name = False
         else:
-            is_name = not starts or _looks_like_name(bare) or lower in _PLACE_PREFIXES
+            # "Trump's state of emergency...": a possessive opening a sentence is a name's.
+            possessive = bare != word.rstrip(".") and lower not in _NOT_POSSESSORS
+            is_name = (
+                not starts
+                or possessive
+                or _looks_like_name(bare)
+                or lower in _PLACE_PREFIXES
+                or bare in given_name_genders()  # "Carrie Lam withdrew the bill."
+            )
         if (
             is_name
             and run
@@ -551,8 +598,8 @@ def _kind(words: list[str]) -> str:
         len(words) == 1 and words[0] in _PLACE_ACRONYMS
     ):
         return "place"
-    if len(words) > 1 and (lower[0] in _TITLES or _REGNAL.fullmatch(words[-1])):
-        return "person"  # "Queen Elizabeth II", "Pope Francis", "Louis XIV"
+    if lower[0] in _TITLES or (len(words) > 1 and _REGNAL.fullmatch(words[-1])):
+        return "person"  # "the Queen", "Queen Elizabeth II", "Pope Francis", "Louis XIV"
     if lower[-1] in _ORG_WORDS or any(w.isupper() and len(w) > 1 for w in words):
         return "org"
     if 2 <= len(words) <= 4 and all(
@@ -584,44 +631,140 @@ def asked_kind(question: str) -> str | None:
     return None
 
 
-def _pick(last: Turn, wanted: str, used: set[str]) -> str | None:
-    """The name a pointer of kind `wanted` stands for: the previous answer's when the previous
-    question asked for a name of that kind, else the previous question's first."""
-    asked = names_in(last.question)
-    answered = names_in(last.answer or "")
+def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) -> str | None:
+    """The name a pointer of kind `wanted` stands for (`gender`: "male" for "he", "female" for
+    "she"). When the previous question asked for a name of that kind, the answer's; else the
+    previous question's first, then those the user asked about before, then the answer's."""
+    context = [*names_in(last.answer or ""), *last.names]
+    asked = _in_full(names_in(_recased(last.question, context)), context)
+    answered = _in_full(names_in(last.answer or ""), context)
     supplied = asked_kind(last.question)
     kinds = {
         "person": ("person",),
-        "org": ("org", "place"),
+        "org": ("org",),  # "is it binding?" is not about "Iraqi"
         "place": ("place",),
         "plural": ("org", "place", "person"),
     }[wanted]
     # "Who was Boris Johnson up against?" ... "who did he replace?": a person the question
-    # names is who "he" is; the answer's only when the question named none.
-    named_person = any(n.kind == "person" for n in asked)
+    # names in full is who "he" is; the answer's when it named none ("Who did Trump fire?"
+    # ... "since when had he held the job?").
+    named_person = any(n.kind == "person" for n in names_in(last.question))
+    remembered = [
+        n for n in _in_full(list(last.names), context) if n.text not in {a.text for a in asked}
+    ]
     if (
         supplied is not None
         and (supplied == wanted or (wanted == "plural" and supplied))
         and not (wanted == "person" and named_person)
     ):
         kinds = (supplied,)
-        answered_first = True
+        ordered, answered_first = answered + asked, True
+    elif wanted == "org":
+        # "is it binding?": a thing the user named, not one the answer brought up (then "it"
+        # is what the last question was about, see resolve); but after "What network is New
+        # Zealand part of?", "who else is in it?" asks about the network the answer named.
+        words = last.question.lower().split()
+        asked_thing = (
+            supplied in (None, "org")
+            and words[0] in ("what", "which")
+            and words[1:2]
+            and words[1] not in _AUX
+        )
+        ordered = answered + asked + remembered if asked_thing else asked + remembered
+        answered_first = False
+    elif wanted == "person" and not named_person:
+        someone = any(n.kind == "person" for n in remembered)
+        ordered = asked + remembered + answered if someone else answered + asked + remembered
+        answered_first = not someone
     else:
-        answered_first = wanted == "person" and not named_person
-    ordered = answered + asked if answered_first else asked + answered
+        ordered, answered_first = asked + remembered + answered, False
     asked_words = {w.lower() for n in asked for w in n.text.split()}
+    user_named = asked + remembered
     for kind in kinds:
         matching: list[str] = []
         for name in ordered:
-            if name.kind == kind and name.text not in used and name.text not in matching:
+            # The answer to "Who won?" is a person, even one named by surname ("Johnson"), and
+            # so is one the user names so ("how did trump react?" ... "who sued him?").
+            fits = name.kind == kind or (
+                kind == "person" and _surname(name) and (supplied == kind or name in user_named)
+            )
+            if fits and name.text not in used and name.text not in matching:
                 if answered_first and supplied and asked_words & set(name.text.lower().split()):
                     continue  # the answer's new names, not the question's again
+                if kind == "person" and gender and _gender(name) not in (None, gender):
+                    continue
                 matching.append(name.text)
         if matching:
             if wanted == "plural" and len(matching) > 1:
                 return f"{matching[0]} and {matching[1]}"
             return matching[0]
     return None
+
+
+def _in_full(names: list[Name], context: list[Name]) -> list[Name]:
+    """`names` with a surname alone written as the person `names` or `context` name in full:
+    "Trump" after "Donald Trump", so that "it" is not him."""
+    people = {
+        n.text.split()[-1]: n for n in [*names, *context] if n.kind == "person" and " " in n.text
+    }
+    return [people.get(n.text, n) if " " not in n.text else n for n in names]
+
+
+def _surname(name: Name) -> bool:
+    """A one-word name that may be a person's, named by surname ("Johnson"): not an acronym,
+    a place or an organisation's word."""
+    word = name.text
+    return (
+        " " not in word
+        and word[1:].islower()
+        and word.lower() not in _ORG_WORDS
+        and word.lower() not in place_words()
+    )
+
+
+def _gender(name: Name) -> str | None:
+    """ "male" or "female" when a person's title or given name says, else None."""
+    first = name.text.split()[0]
+    return _TITLE_GENDERS.get(first.lower()) or given_name_genders().get(first)
+
+
+_TITLE_GENDERS = {
+    **dict.fromkeys(("queen", "princess", "lady", "dame", "empress", "mrs", "ms"), "female"),
+    **dict.fromkeys(("king", "prince", "lord", "sir", "pope", "emperor", "mr"), "male"),
+}
+_POINTER_GENDERS = {
+    **dict.fromkeys(("he", "him", "his", "himself"), "male"),
+    **dict.fromkeys(("she", "her", "hers", "herself"), "female"),
+}
+
+
+@cache
+def given_name_genders() -> dict[str, str]:
+    """Given names and whose they are ("Jacinda": "female"), from bot/data/given_names.txt."""
+    lines = _GIVEN_NAMES_FILE.read_text(encoding="utf-8").splitlines()
+    pairs = (line.split() for line in lines if line.strip() and not line.startswith("#"))
+    return {name: gender for gender, name in pairs}
+
+
+def _recased(text: str, names: list[Name]) -> str:
+    """`text` with the names it types in lower case written as `names` write them, a surname
+    alone as the whole name: "how did trump react" is "how did Donald Trump react" after an
+    answer naming Donald Trump."""
+    forms: dict[str, str] = {}
+    for name in names:
+        words = [w for w in name.text.split() if not _REGNAL.fullmatch(w)]
+        if not words:
+            continue
+        forms.setdefault(name.text.lower(), name.text)
+        surname = words[-1]
+        if name.kind == "person" and len(words) > 1 and len(surname) > 2:
+            forms.setdefault(surname.lower(), name.text)
+            forms.setdefault(f"{surname.lower()}s", f"{name.text}'s")  # "trumps impeachment"
+    for typed, written in sorted(forms.items(), key=lambda form: -len(form[0])):
+        if typed in STOPWORDS or typed in _WH or typed in _AUX or typed in _ORG_WORDS:
+            continue
+        text = re.sub(rf"(?<![\w'’-]){re.escape(typed)}(?![\w-])", written, text)
+    return text
 
 
 def _substitute(
@@ -633,16 +776,22 @@ def _substitute(
     pieces: list[str] = []
     position = 0
     skip: set[int] = set()
+    genders_named: set[str] = set()
     unresolved = False
     for i, (word, start, end) in enumerate(tokens):
         if i in skip or i not in pointers:
             continue
         wanted, suffix = pointers[i]
-        name = _pick(last, wanted, used) if wanted != "that" else None
+        gender = _POINTER_GENDERS.get(word.lower())
+        if gender is not None and gender in genders_named:
+            continue  # "when did she give her speech?": her is she, named once
+        name = _pick(last, wanted, used, gender) if wanted != "that" else None
         if name is None:
             unresolved = True
             continue
         used.add(name)
+        if gender is not None:
+            genders_named.add(gender)
         if re.search(rf"\bthe {re.escape(name)}\b", f"{last.question} {last.answer or ''}"):
             name = f"the {name}"  # "the NCSC", as the previous turn wrote it
         if word.lower() == "the":  # "the company": replace both words

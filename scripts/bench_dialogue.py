@@ -11,7 +11,8 @@ crowded corpus of tests/data/crowded/corpus), built in a temporary directory:
 
 A turn is right when the answer (not an abstention) contains one of its answer strings. Reported
 by kind: follow-ups (pronoun, ellipsis, "and X?") right in conversation against alone and written
-out; topic switches right in conversation against alone, and how many got the very same answer.
+out; of the pronoun follow-ups looked up with a name put in ("he" as "Ryan Ding"), how many put
+in only names that the written-out question has ("names put in right"); topic switches right in conversation against alone, and how many got the very same answer.
 Latency: each follow-up asked in its conversation against its written-out question asked alone,
 interleaved, `--repeats` times each (median per question), p50 over the follow-ups.
 """
@@ -33,7 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.config import load_settings  # noqa: E402
-from bot.conversation import Conversation  # noqa: E402
+from bot.conversation import Conversation, names_in  # noqa: E402
 from bot.engine import Newsbot  # noqa: E402
 from bot.errors import QuestionError  # noqa: E402
 from bot.evaluation import contains_answer  # noqa: E402
@@ -129,6 +130,17 @@ def rate(hits: int, total: int) -> float:
     return hits / total if total else float("nan")
 
 
+def names_put_right(result: TurnResult) -> bool | None:
+    """Whether every name a pronoun follow-up was looked up with, and not typed, is in its
+    written-out question ("he" as Ryan Ding where the gold says Ryan Ding); None when the
+    lookup put in no name."""
+    if result.kind != "pronoun":
+        return None
+    typed, written = result.typed.lower(), result.standalone.lower()
+    added = [n.text.lower() for n in names_in(result.looked_up) if n.text.lower() not in typed]
+    return all(name in written for name in added) if added else None
+
+
 def summary(results: list[TurnResult]) -> dict[str, Any]:
     follow = [r for r in results if r.kind in FOLLOW_UPS]
     switches = [r for r in results if r.kind == "topic-switch"]
@@ -138,7 +150,10 @@ def summary(results: list[TurnResult]) -> dict[str, Any]:
     standalone_p50 = percentile([r.seconds["standalone"] for r in timed], 50)
     in_conversation = sum(r.in_conversation for r in follow)
     written_out = sum(r.written_out for r in follow)
+    named = [verdict for r in follow if (verdict := names_put_right(r)) is not None]
     return {
+        "pronoun_names_put_in": len(named),
+        "pronoun_names_right": sum(named),
         "follow_ups": len(follow),
         "follow_ups_right_alone": sum(r.alone for r in follow),
         "follow_ups_right_in_conversation": in_conversation,
@@ -200,6 +215,7 @@ def main() -> None:
                 f"{figures['follow_ups_right_in_conversation']}/{follow}",
                 f"{figures['follow_ups_right_written_out']}/{follow}",
                 f"{figures['share_of_written_out']:.2f} (>= {TARGET_SHARE})",
+                f"{figures['pronoun_names_right']}/{figures['pronoun_names_put_in']}",
                 f"{figures['topic_switches_right_alone']}/{figures['topic_switches']}",
                 f"{figures['topic_switches_right_in_conversation']}/{figures['topic_switches']}"
                 f" ({figures['topic_switches_same_answer_as_alone']} same)",
@@ -214,6 +230,7 @@ def main() -> None:
             "in conversation",
             "written out",
             "conv./written",
+            "names put in right",
             "switches alone",
             "switches in conv.",
             "p50 ms follow-up vs standalone",

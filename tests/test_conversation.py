@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.conversation import Conversation, Turn, asked_kind, names_in, resolve
+from bot.answering import Answer
+from bot.conversation import Conversation, Name, Resolution, Turn, asked_kind, names_in, resolve
 
 DING = Turn(
     question="Who runs Huawei's carrier business?",
@@ -82,16 +83,27 @@ def test_a_follow_up_is_looked_up_as_the_question_it_stands_for(
 
 
 def test_it_is_also_read_as_the_thing_the_last_question_was_about() -> None:
-    vote = Turn("What did the Iraqi parliament vote on?", "A resolution to expel troops.", "d", 0)
+    vote = Turn("What did the Labour Party vote on?", "A resolution to expel troops.", "d", 0)
     resolution = resolve(vote, "is it binding?")
     # "it" as a name in the last question first; if that finds no answer, as what the last
     # question was about.
     first, then, as_typed = resolution.readings
-    assert first.looked_up == resolution.looked_up
-    assert then.looked_up == "Is it binding (Iraqi parliament vote)?"
+    assert first.looked_up == resolution.looked_up == "Is the Labour Party binding?"
+    assert then.looked_up == "Is it binding (Labour Party vote)?"
     assert then.prefer == resolution.prefer and then.alternative is None
     # And when neither finds an answer, the question as typed, as if asked alone.
     assert as_typed.looked_up == "is it binding?" and as_typed.prefer == resolution.prefer
+    # A nationality is not an "it": the vote is.
+    iraqi = Turn("What did the Iraqi parliament vote on?", "A resolution to expel troops.", "d", 0)
+    assert resolve(iraqi, "is it binding?").looked_up == "Is it binding (Iraqi parliament vote)?"
+    # Nor is a name the answer brought up, unless the question asked for it.
+    five_eyes = Turn(
+        "What intelligence network is New Zealand part of?",
+        "New Zealand is a member of the Five Eyes intelligence alliance.",
+    )
+    assert resolve(five_eyes, "who else is in it?").looked_up == "Who else is in the Five Eyes?"
+    spark = Turn("What did Spark ask for?", "Spark asked the GCSB to approve Huawei equipment.")
+    assert resolve(spark, "was it approved?").looked_up == "Was Spark approved?"
     # A pointer that is not "it" has one reading.
     assert [r.looked_up for r in resolve(DING, "Who is he?").readings] == ["Who is Ryan Ding?"]
 
@@ -197,7 +209,60 @@ def test_names_and_the_kind_of_name_a_question_asks_for() -> None:
 
 def test_a_turn_survives_a_round_trip_through_json() -> None:
     assert Turn.from_json(DING.to_json()) == DING
+    remembering = Turn("was he convicted?", None, names=(Name("Brenton Tarrant", "person"),))
+    assert Turn.from_json(remembering.to_json()) == remembering
     assert Turn.from_json({"nonsense": 1}) is None
+
+
+def test_a_name_typed_in_lower_case_is_the_one_the_answer_spells_out() -> None:
+    react = Turn(
+        "how did trump react",
+        "President Donald Trump called the vote a hoax, the White House said.",
+    )
+    assert resolve(react, "who sued him?").looked_up == "Who sued Donald Trump?"
+    # A surname alone that opens the answer is a name too, and a person once named in full.
+    emergency = Turn(
+        "did trump threaten a state of emergency",
+        "Trump's state of emergency lets him pull funding, according to Al Jazeera.",
+    )
+    assert resolve(emergency, "who sued him over it?").looked_up.startswith("Who sued Trump")
+    assert "Trump" in [n.text for n in names_in("Trump's state of emergency lets him go.")]
+
+
+def test_he_and_she_stand_for_a_person_of_that_gender_when_the_name_tells() -> None:
+    ardern = Turn(
+        "what did ardern say about gun laws",
+        "According to New Zealand Prime Minister Jacinda Ardern, the gunman had a licence.",
+        names=(Name("Brenton Tarrant", "person"),),
+    )
+    assert resolve(ardern, "was he convicted?").looked_up == "Was Brenton Tarrant convicted?"
+    assert resolve(ardern, "what did she promise?").looked_up == (
+        "What did Jacinda Ardern promise?"
+    )
+    # "she ... her" in one question is one person, named once.
+    lam = Turn("did carrie lam withdraw the bill?", "Carrie Lam withdrew the bill on Wednesday.")
+    assert resolve(lam, "when did she give her speech?").looked_up == (
+        "When did Carrie Lam give her speech?"
+    )
+
+
+def test_a_pronoun_stands_for_whom_the_user_asked_about_before_a_new_name_in_the_answer() -> None:
+    conversation = Conversation()
+    for typed, answer in (
+        ("why was trump impeached", "The House impeached President Donald Trump on Wednesday."),
+        ("what were the votes", "After the vote, a spokesperson, Morgan Ortagus, said more."),
+    ):
+        resolution = conversation.resolve(typed)
+        conversation.remember(resolution, Answer(typed, answer, False, 0.9, []))
+    assert conversation.last is not None
+    assert [n.text for n in conversation.last.names] == ["Donald Trump", "Morgan Ortagus"]
+    assert conversation.resolve("so was he removed by the senate?").looked_up == (
+        "Was Donald Trump removed by the senate?"
+    )
+    # The answer's person is who "he" is when the user named no one yet.
+    fresh = Conversation()
+    fresh.remember(Resolution("what were the votes", "first"), Answer("q", answer, False, 0.9, []))
+    assert fresh.resolve("what did he say?").looked_up == "What did Morgan Ortagus say?"
 
 
 def test_in_a_conversation_a_follow_up_is_answered_and_says_what_was_looked_up(seed_bot) -> None:
