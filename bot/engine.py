@@ -267,7 +267,7 @@ class Newsbot:
         search_filter: SearchFilter | None = None,
     ) -> ConversationAnswer:
         """Answer `question` as the next turn of `conversation` (a follow-up is looked up as
-        the standalone question it stands for, see bot/conversation.py), and remember it."""
+        the standalone question it stands for, see bot/conversation/), and remember it."""
         typed = plain_question(question)
         if len(typed) > self.settings.max_question_chars:
             validate_question(typed, self.settings.max_question_chars)  # says why

@@ -1,12 +1,10 @@
-"""Conversations: when a question points back, what it is looked up as; and that a question
-standing alone is answered exactly as it would be on its own."""
+"""bot/conversation/resolve.py: when a question points back, what it is looked up as."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.answering import Answer
-from bot.conversation import Conversation, Name, Resolution, Turn, asked_kind, names_in, resolve
+from bot.conversation import Name, Turn, names_in, resolve
 
 DING = Turn(
     question="Who runs Huawei's carrier business?",
@@ -191,29 +189,6 @@ def test_asking_for_more_keeps_the_question_and_needs_no_lookup() -> None:
     assert resolve(None, "go on").kind == "more"
 
 
-def test_names_and_the_kind_of_name_a_question_asks_for() -> None:
-    found = names_in("On Monday, New Zealand Prime Minister Jacinda Ardern said the UK NCSC agreed")
-    assert [(n.text, n.kind) for n in found] == [
-        ("New Zealand", "place"),
-        ("Jacinda Ardern", "person"),
-        ("UK", "place"),
-        ("NCSC", "org"),
-    ]
-    # An organisation's "of" goes on with its name: no "Public Health" for "he" to stand for.
-    found = names_in("The Ministry of Public Health and Health Care said Ryan Ding is well")
-    assert [n.kind for n in found] == ["org", "org", "org", "person"]
-    assert asked_kind("Who runs it?") == "person"
-    assert asked_kind("Which countries banned Huawei?") == "place"
-    assert asked_kind("What did the EU decide?") is None
-
-
-def test_a_turn_survives_a_round_trip_through_json() -> None:
-    assert Turn.from_json(DING.to_json()) == DING
-    remembering = Turn("was he convicted?", None, names=(Name("Brenton Tarrant", "person"),))
-    assert Turn.from_json(remembering.to_json()) == remembering
-    assert Turn.from_json({"nonsense": 1}) is None
-
-
 def test_a_name_typed_in_lower_case_is_the_one_the_answer_spells_out() -> None:
     react = Turn(
         "how did trump react",
@@ -244,96 +219,6 @@ def test_he_and_she_stand_for_a_person_of_that_gender_when_the_name_tells() -> N
     assert resolve(lam, "when did she give her speech?").looked_up == (
         "When did Carrie Lam give her speech?"
     )
-
-
-def test_a_pronoun_stands_for_whom_the_user_asked_about_before_a_new_name_in_the_answer() -> None:
-    conversation = Conversation()
-    for typed, answer in (
-        ("why was trump impeached", "The House impeached President Donald Trump on Wednesday."),
-        ("what were the votes", "After the vote, a spokesperson, Morgan Ortagus, said more."),
-    ):
-        resolution = conversation.resolve(typed)
-        conversation.remember(resolution, Answer(typed, answer, False, 0.9, []))
-    assert conversation.last is not None
-    assert [n.text for n in conversation.last.names] == ["Donald Trump", "Morgan Ortagus"]
-    assert conversation.resolve("so was he removed by the senate?").looked_up == (
-        "Was Donald Trump removed by the senate?"
-    )
-    # The answer's person is who "he" is when the user named no one yet.
-    fresh = Conversation()
-    fresh.remember(Resolution("what were the votes", "first"), Answer("q", answer, False, 0.9, []))
-    assert fresh.resolve("what did he say?").looked_up == "What did Morgan Ortagus say?"
-
-
-def test_in_a_conversation_a_follow_up_is_answered_and_says_what_was_looked_up(seed_bot) -> None:
-    conversation = Conversation()
-    first = seed_bot.ask_in(conversation, "Who runs Huawei's carrier business?")
-    assert first.looked_up is None and "Ryan Ding" in first.answer
-    follow_up = seed_bot.ask_in(conversation, "how much will the company invest?")
-    assert follow_up.question == "how much will the company invest?"
-    assert follow_up.looked_up == "How much will Huawei invest?"
-    assert not follow_up.abstained and "$2 billion" in follow_up.answer
-    assert follow_up.to_json()["looked_up"] == "How much will Huawei invest?"
-    conversation.reset()
-    assert conversation.last is None
-
-
-def test_a_short_question_the_corpus_cannot_answer_alone_is_about_the_last_story(
-    seed_bot,
-) -> None:
-    assert seed_bot.ask("how much money?").abstained
-    conversation = Conversation()
-    seed_bot.ask_in(conversation, "Who is Ryan Ding?")
-    answer = seed_bot.ask_in(conversation, "how much money?")
-    assert answer.looked_up == "How much money (Ryan Ding)?"
-    assert not answer.abstained and "$2 billion" in answer.answer
-
-
-def test_a_topic_switch_is_answered_exactly_as_when_asked_alone(seed_bot) -> None:
-    question = "What did New Zealand's prime minister say?"
-    alone = seed_bot.ask(question)
-    conversation = Conversation()
-    seed_bot.ask_in(conversation, "Who runs Huawei's carrier business?")
-    seed_bot.ask_in(conversation, "what did he promise lawmakers?")
-    switched = seed_bot.ask_in(conversation, question)
-    assert switched.looked_up is None
-    assert (switched.answer, switched.confidence, switched.abstained) == (
-        alone.answer,
-        alone.confidence,
-        alone.abstained,
-    )
-    assert switched.citations == alone.citations
-
-
-def test_the_previous_answers_passage_is_preferred_not_required(seed_bot) -> None:
-    from bot.conversation import Preference, prefer_previous
-    from bot.query import Query
-
-    retriever = seed_bot._retriever
-    assert prefer_previous(retriever, None) is retriever  # nothing carried: searched as alone
-    question = "What did the company say about security?"
-    query = Query.analyse(question, seed_bot.embedder.encode([question])[0])
-    plain = retriever.search(query, "hybrid", 8)
-    chunks = retriever.data.chunks
-    last = plain[-1].chunk  # the weakest of the eight
-    doc = seed_bot.documents[int(chunks["doc"][last])].doc_id
-    prefer = Preference(doc, int(chunks["paragraph"][last]))
-    preferred = prefer_previous(retriever, prefer).search(query, "hybrid", 8)
-    ranks = [hit.chunk for hit in preferred]
-    assert len(preferred) == 8 and last in ranks and ranks.index(last) < 7  # it moved up
-
-
-def test_it_standing_for_what_was_asked_about_finds_the_answer(crowded_bot) -> None:
-    # Four real articles of January 2020; "it" is the vote, not the parliament.
-    bot = crowded_bot("2020-01-*.md")
-    conversation = Conversation()
-    first = bot.ask_in(conversation, "What did Iraq's parliament vote on?")
-    assert "expel United States troops" in first.answer
-    follow_up = bot.ask_in(conversation, "is it binding?")
-    assert not follow_up.abstained and "not binding" in follow_up.answer, follow_up.looked_up
-    assert follow_up.looked_up.startswith("Is it binding (")
-    # The next follow-up points back to the reading that answered.
-    assert conversation.last is not None and conversation.last.question == follow_up.looked_up
 
 
 def test_a_pronoun_stands_for_a_name_of_its_kind() -> None:
