@@ -28,7 +28,7 @@ AUX = word_set(
 # Words that end a name rather than belong to it ("Prime Minister Jacinda Ardern", "Monday").
 _NOT_NAMES = word_set(
     "mr mrs ms dr prime minister president chancellor secretary ceo chairman chief sir "
-    "foreign home deputy vice attorney general "
+    "foreign home deputy vice attorney general executive "
     "monday tuesday wednesday thursday friday saturday sunday january february march april "
     "june july august september october november december"
 )
