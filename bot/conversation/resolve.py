@@ -277,6 +277,7 @@ def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) ->
     else:
         ordered, answered_first = asked + remembered + answered, False
     asked_words = {w.lower() for n in asked for w in n.text.split()}
+    asked_noun = set(last.question.lower().split()[1:2]) if supplied else set()
     user_named = asked + remembered
     for kind in kinds:
         matching: list[str] = []
@@ -289,8 +290,11 @@ def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) ->
                 and (supplied == kind or name in user_named)
             )
             if fits and name.text not in used and name.text not in matching:
-                if answered_first and supplied and asked_words & set(name.text.lower().split()):
-                    continue  # the answer's new names, not the question's again
+                words = set(name.text.lower().split())
+                if answered_first and supplied == kind and words & (asked_words | asked_noun):
+                    # The answer's new names, not the question's again, nor one that only
+                    # repeats what it asked for ("which states": not "United States").
+                    continue
                 if kind == "person" and gender and gender_of(name) not in (None, gender):
                     continue
                 matching.append(name.text)
@@ -396,6 +400,13 @@ def _graft(previous: str, body: str, tokens: list[tuple[str, int, int]]) -> str:
     return _capitalised(f"{asked}: {previous[:1].lower()}{previous[1:].rstrip(' ?!.')}?")
 
 
+# The subject of a question: the name right after its question word and auxiliary.
+_SUBJECT = re.compile(
+    r"^(?i:what|why|how|when|where)\s+(?i:did|does|do|has|have|had|will|would)\s+"
+    r"(?P<name>[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*)\s+[a-z]"
+)
+
+
 def _swap(previous: str, focus: str) -> str:
     """The previous question about `focus` instead: the name of the same kind replaced, or
     `focus` added when the question has none."""
@@ -411,6 +422,11 @@ def _swap(previous: str, focus: str) -> str:
     old = names_in(stripped)
     same = [n for n in old if n.kind == kind] if kind else []
     target = same[-1] if same else (old[-1] if old and kind == "org" and not preposition else None)
+    subject = _SUBJECT.match(stripped)
+    if target is None and kind == "place" and not preposition and subject and len(old) == 1:
+        # "What did Jacinda Ardern say?" ... "and Germany?": what Germany said, not what she
+        # said in Germany (a country acts as its government does).
+        target = old[0] if subject["name"] == old[0].text else None
     if target is not None:
         at = stripped.rfind(target.text)
         replacement = focus if not preposition else bare_focus

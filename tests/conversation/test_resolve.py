@@ -255,3 +255,23 @@ def test_and_with_a_preposition_swaps_what_the_same_preposition_was_about() -> N
     # "in" adds where, unless it replaces a place: "and in Wuhan?"
     attack = Turn("How many died in the attack?", "...")
     assert resolve(attack, "and in Wuhan?").looked_up == "How many died in the attack in Wuhan?"
+
+
+def test_and_a_country_after_a_question_about_someone_asks_what_the_country_did() -> None:
+    ardern = Turn("What did Jacinda Ardern say?", "According to Jacinda Ardern, he had a licence.")
+    assert resolve(ardern, "and Germany?").looked_up == "What did Germany say?"
+    # Not when the name is not the question's subject: then the place is where.
+    hired = Turn("How many people did Huawei hire?", "Huawei hired 300 people.")
+    assert resolve(hired, "and Germany?").looked_up == "How many people did Huawei hire in Germany?"
+
+
+def test_a_name_that_only_repeats_what_was_asked_for_is_not_the_answer() -> None:
+    # "Which states ...?" is answered by "sixteen states", not by "United States" in "United
+    # States President Donald Trump"; and "him" is still Donald Trump.
+    sued = Turn(
+        "Which states sued Trump?",
+        "Attorneys general from sixteen states sued over the emergency United States President "
+        "Donald Trump declared.",
+    )
+    looked_up = resolve(sued, "why did they sue him?").looked_up
+    assert "United States" not in looked_up and "Donald Trump" in looked_up
