@@ -28,6 +28,7 @@ from bot.conversation import (
     Preference,
     Resolution,
     Turn,
+    answers_about,
     in_conversation,
     prefer_previous,
 )
@@ -289,12 +290,16 @@ class Newsbot:
 
         first, *others = resolution.readings
         answer = answer_reading(first)
+        chosen = first
         for other in others:  # tried only while nothing is answered
-            if not answer.abstained:
+            if answers_about(answer, chosen.about):
                 break
             found = answer_reading(other)
-            if not found.abstained:
-                resolution, answer = other, found
+            if answers_about(found, other.about) or not answer.abstained:
+                # found; or the earlier reading answered about something else than it asked
+                # ("and Brexit?"), and this one is the better reply even when it abstains
+                chosen, answer = other, found
+        resolution = chosen if chosen is not first else resolution
         conversation.remember(resolution, answer)
         return in_conversation(answer, typed, resolution)
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from bot.answering import Answer
+from bot.answering.checks import places_in
 from bot.conversation.names import Name, asked_kind, names_in
 from bot.conversation.prefer import (
     DOCUMENT_BONUS,
@@ -46,6 +47,7 @@ from bot.conversation.prefer import (
 )
 from bot.conversation.resolve import resolve
 from bot.conversation.turn import REMEMBERED_NAMES, Preference, Resolution, Turn, turn_of
+from bot.lexical import terms
 
 __all__ = [
     "DOCUMENT_BONUS",
@@ -58,6 +60,7 @@ __all__ = [
     "Preference",
     "Resolution",
     "Turn",
+    "answers_about",
     "asked_kind",
     "in_conversation",
     "names_in",
@@ -96,6 +99,22 @@ class ConversationAnswer(Answer):
         data = super().to_json()
         data["looked_up"] = self.looked_up or self.question
         return data
+
+
+def answers_about(answer: Answer, name: str | None) -> bool:
+    """Whether `answer` found something (it did not abstain) about `name`, which its passage
+    or its article's title mentions (any `name`, when None)."""
+    if answer.abstained:
+        return False
+    if name is None:
+        return True
+    cited = answer.citations[0] if answer.citations else None
+    context = f"{cited.title} {cited.text}" if cited else answer.answer or ""
+    wanted = set(terms(name))
+    if wanted and wanted <= set(terms(context)):
+        return True
+    places = places_in(name)
+    return bool(places) and set(places) <= set(places_in(context))
 
 
 def in_conversation(answer: Answer, typed: str, resolution: Resolution) -> ConversationAnswer:

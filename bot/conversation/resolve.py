@@ -122,7 +122,11 @@ def resolve(last: Turn | None, typed: str) -> Resolution:
                     focus = re.sub(r"^the\s+", "", focus, flags=re.IGNORECASE)  # "any X news"
                 swapped = last.question[:at] + focus + after
                 return Resolution(swapped, "and-x")
-            return Resolution(_swap(last.question, focus), "and-x", prefer)
+            # The answer must be about what was swapped in; if not, the question as typed.
+            about = re.sub(r"^(?:the|in|for|on|about|from|at|to)\s+", "", focus, flags=re.I)
+            return Resolution(
+                _swap(last.question, focus), "and-x", prefer, as_typed=typed, about=about
+            )
     body = _LEADING_AND.sub("", typed)
     tokens = _tokens(body)
     pointers = _outward(body, tokens, _pointers(tokens))

@@ -69,6 +69,9 @@ class Resolution:
     # ("who sued him over the emergency?" after a question naming no one) costs no answer
     # that the question alone would have found.
     as_typed: str | None = None
+    # What the answer must be about for this reading to count as found: the name "and X?"
+    # swapped in ("and Brexit?" after a question on Soleimani is not answered about him).
+    about: str | None = None
 
     @property
     def carried(self) -> bool:
@@ -86,7 +89,7 @@ class Resolution:
                 replace(found[0], looked_up=self.alternative, alternative=None, prefer=prefer)
             )
         if self.as_typed is not None and self.as_typed not in (r.looked_up for r in found):
-            found.append(replace(found[0], looked_up=self.as_typed, alternative=None))
+            found.append(replace(found[0], looked_up=self.as_typed, alternative=None, about=None))
         return found
 
 

@@ -55,3 +55,16 @@ def test_it_standing_for_what_was_asked_about_finds_the_answer(crowded_bot) -> N
     assert follow_up.looked_up.startswith("Is it binding (")
     # The next follow-up points back to the reading that answered.
     assert conversation.last is not None and conversation.last.question == follow_up.looked_up
+
+
+def test_and_x_answered_about_something_else_is_asked_as_typed(crowded_bot) -> None:
+    # "and Brexit?" after a question on Soleimani's killing: the swapped question ("Who killed
+    # Brexit?") finds the Soleimani story again, which is not about Brexit; the question as
+    # typed is answered instead.
+    bot = crowded_bot("20??-0[13]-*.md")
+    conversation = Conversation()
+    first = bot.ask_in(conversation, "Who killed Qasem Soleimani?")
+    assert "Soleimani" in (first.answer or "")
+    follow_up = bot.ask_in(conversation, "and Brexit?")
+    assert "Soleimani" not in (follow_up.answer or "")
+    assert follow_up.abstained or "Brexit" in f"{follow_up.citations[0].title} {follow_up.answer}"

@@ -275,3 +275,14 @@ def test_a_name_that_only_repeats_what_was_asked_for_is_not_the_answer() -> None
     )
     looked_up = resolve(sued, "why did they sue him?").looked_up
     assert "United States" not in looked_up and "Donald Trump" in looked_up
+
+
+def test_and_x_must_be_answered_about_x_else_it_is_asked_as_typed() -> None:
+    eu = Turn("What did the EU decide about 5G suppliers?", "The EU left it to its members.")
+    resolution = resolve(eu, "and in Germany?")
+    assert resolution.about == "Germany"
+    swapped, as_typed = resolution.readings
+    assert swapped.about == "Germany" and (as_typed.looked_up, as_typed.about) == (
+        "and in Germany?",
+        None,
+    )
