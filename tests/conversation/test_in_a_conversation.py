@@ -59,8 +59,8 @@ def test_it_standing_for_what_was_asked_about_finds_the_answer(crowded_bot) -> N
 
 def test_and_x_answered_about_something_else_is_asked_as_typed(crowded_bot) -> None:
     # "and Brexit?" after a question on Soleimani's killing: the swapped question ("Who killed
-    # Brexit?") finds the Soleimani story again, which is not about Brexit; the question as
-    # typed is answered instead.
+    # Qasem Soleimani for Brexit?") finds the Soleimani story again, which is not about
+    # Brexit; the question as typed is answered instead.
     bot = crowded_bot("20??-0[13]-*.md")
     conversation = Conversation()
     first = bot.ask_in(conversation, "Who killed Qasem Soleimani?")
