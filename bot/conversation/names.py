@@ -240,3 +240,13 @@ def recased(text: str, names: list[Name]) -> str:
             continue
         text = re.sub(rf"(?<![\w'’-]){re.escape(typed)}(?![\w-])", written, text)
     return text
+
+
+def typed_names(text: str, context: list[Name]) -> list[Name]:
+    """The names in a typed question, written as `context` (names the conversation has seen)
+    writes them, a name typed in lower case too, even as the first word ("trump border wall
+    emergency": Donald Trump)."""
+    written = recased(text, context)
+    # A sentence's first word is a name only by its looks; one the context spelled is one.
+    first_spelled = written.split()[:1] != text.split()[:1]
+    return in_full(names_in(f"- {written}" if first_spelled else written), context)

@@ -16,7 +16,7 @@ from bot.conversation.names import (
     gender_of,
     in_full,
     names_in,
-    recased,
+    typed_names,
     word_set,
 )
 from bot.conversation.turn import Preference, Resolution, Turn
@@ -238,7 +238,7 @@ def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) ->
     "she"). When the previous question asked for a name of that kind, the answer's; else the
     previous question's first, then those the user asked about before, then the answer's."""
     context = [*names_in(last.answer or ""), *last.names]
-    asked = in_full(names_in(recased(last.question, context)), context)
+    asked = typed_names(last.question, context)
     answered = in_full(names_in(last.answer or ""), context)
     supplied = asked_kind(last.question)
     kinds = {
@@ -283,21 +283,26 @@ def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) ->
     asked_words = {w.lower() for n in asked for w in n.text.split()}
     asked_noun = set(last.question.lower().split()[1:2]) if supplied else set()
     user_named = asked + remembered
+    after_the = set(re.findall(r"\b(?:the|The) ([A-Z]\w+)\b", f"{last.question} {last.answer}"))
     for kind in kinds:
         matching: list[str] = []
-        for name in ordered:
-            # The answer to "Who won?" is a person, even one named by surname ("Johnson"), and
-            # so is one the user names so ("how did trump react?" ... "who sued him?").
+        for at, name in enumerate(ordered):
+            # A surname alone is a person's when the user named it so ("how did trump
+            # react?" ... "who sued him?"), or when it opens the answer to "Who won?"
+            # ("Johnson competed against Jeremy Hunt").
             fits = name.kind == kind or (
                 kind == "person"
                 and could_be_surname(name)
-                and (supplied == kind or name in user_named)
+                and (name in user_named or (supplied == kind and name in answered[:1]))
+                and name.text not in after_the  # "the Speaker" is no one's surname
             )
             if fits and name.text not in used and name.text not in matching:
                 words = set(name.text.lower().split())
-                if answered_first and supplied == kind and words & (asked_words | asked_noun):
-                    # The answer's new names, not the question's again, nor one that only
-                    # repeats what it asked for ("which states": not "United States").
+                from_answer = answered_first and at < len(answered)
+                if from_answer and supplied == kind and words & (asked_words | asked_noun):
+                    # The answer's new names first, not the question's again (that comes
+                    # after), nor one that only repeats what it asked for ("which states":
+                    # not "United States").
                     continue
                 if kind == "person" and gender and gender_of(name) not in (None, gender):
                     continue

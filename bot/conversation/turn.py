@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from bot.conversation.names import Name, asked_kind, in_full, names_in, recased
+from bot.conversation.names import Name, asked_kind, in_full, names_in, typed_names
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -115,7 +115,7 @@ def _names_kept(question: str, answer: str | None, before: Turn | None) -> tuple
     most REMEMBERED_NAMES."""
     answered = names_in(answer or "")
     context = [*answered, *(before.names if before is not None else ())]
-    names = in_full(names_in(recased(question, context)), context)
+    names = typed_names(question, context)
     supplied = asked_kind(question)
     answered = in_full(answered, context)
     if supplied is not None:

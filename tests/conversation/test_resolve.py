@@ -286,3 +286,24 @@ def test_and_x_must_be_answered_about_x_else_it_is_asked_as_typed() -> None:
         "and in Germany?",
         None,
     )
+
+
+def test_a_name_typed_first_in_lower_case_is_still_a_name() -> None:
+    wall = Turn(
+        "trump border wall emergency",
+        "Trump's state of emergency lets him move funds, according to Al Jazeera.",
+    )
+    assert resolve(wall, "who is suing him").looked_up == "Who is suing Trump"
+
+
+def test_who_was_asked_about_is_the_second_person_of_a_follow_up() -> None:
+    # "she" is the answer's Nancy Pelosi; "his" is not "the Speaker" nor "Representatives"
+    # (words of her title) but Donald Trump, whom the question named.
+    inquiry = Turn(
+        "who started the impeachment inquiry against trump?",
+        "Nancy Pelosi, the Speaker of the House of Representatives, announced an inquiry into "
+        "President Donald Trump.",
+    )
+    assert resolve(inquiry, "what did she call his conduct").looked_up == (
+        "What did Nancy Pelosi call Donald Trump's conduct"
+    )
