@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from bot.answering.more import asks_for_more
 from bot.answering.overview import asked_overview
@@ -11,6 +12,7 @@ from bot.conversation.names import (
     AUX,
     WH,
     WORD,
+    Name,
     asked_kind,
     could_be_surname,
     gender_of,
@@ -233,10 +235,24 @@ def _outward(
     return kept
 
 
-def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) -> str | None:
-    """The name a pointer of kind `wanted` stands for (`gender`: "male" for "he", "female" for
-    "she"). When the previous question asked for a name of that kind, the answer's; else the
-    previous question's first, then those the user asked about before, then the answer's."""
+@dataclass(frozen=True)
+class _Candidates:
+    """The names a pointer may stand for, in the order they are tried, and where they come
+    from: the last question (`asked`), the turns before (`remembered`), the last answer."""
+
+    kinds: tuple[str, ...]  # the kinds of name tried, in turn
+    ordered: list[Name]
+    asked: list[Name]
+    remembered: list[Name]
+    answered: list[Name]
+    answered_first: bool
+    supplied: str | None  # the kind of name the last question asked for
+
+
+def _candidates(last: Turn, wanted: str) -> _Candidates:
+    """When the previous question asked for a name of the kind wanted, the answer's names
+    first; else the previous question's, then those the user asked about before, then the
+    answer's."""
     context = [*names_in(last.answer or ""), *last.names]
     asked = typed_names(last.question, context)
     answered = in_full(names_in(last.answer or ""), context)
@@ -280,33 +296,41 @@ def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) ->
         answered_first = not someone
     else:
         ordered, answered_first = asked + remembered + answered, False
-    asked_words = {w.lower() for n in asked for w in n.text.split()}
-    asked_noun = set(last.question.lower().split()[1:2]) if supplied else set()
-    user_named = asked + remembered
+    return _Candidates(kinds, ordered, asked, remembered, answered, answered_first, supplied)
+
+
+def _pick(last: Turn, wanted: str, used: set[str], gender: str | None = None) -> str | None:
+    """The name a pointer of kind `wanted` stands for (`gender`: "male" for "he", "female" for
+    "she"), tried in the order `_candidates` gives; None when no name fits."""
+    found = _candidates(last, wanted)
+    asked_words = {w.lower() for n in found.asked for w in n.text.split()}
+    asked_noun = set(last.question.lower().split()[1:2]) if found.supplied else set()
+    user_named = found.asked + found.remembered
     after_the = set(re.findall(r"\b(?:the|The) ([A-Z]\w+)\b", f"{last.question} {last.answer}"))
-    for kind in kinds:
+    for kind in found.kinds:
         matching: list[str] = []
-        for at, name in enumerate(ordered):
+        for at, name in enumerate(found.ordered):
             # A surname alone is a person's when the user named it so ("how did trump
             # react?" ... "who sued him?"), or when it opens the answer to "Who won?"
             # ("Johnson competed against Jeremy Hunt").
             fits = name.kind == kind or (
                 kind == "person"
                 and could_be_surname(name)
-                and (name in user_named or (supplied == kind and name in answered[:1]))
+                and (name in user_named or (found.supplied == kind and name in found.answered[:1]))
                 and name.text not in after_the  # "the Speaker" is no one's surname
             )
-            if fits and name.text not in used and name.text not in matching:
-                words = set(name.text.lower().split())
-                from_answer = answered_first and at < len(answered)
-                if from_answer and supplied == kind and words & (asked_words | asked_noun):
-                    # The answer's new names first, not the question's again (that comes
-                    # after), nor one that only repeats what it asked for ("which states":
-                    # not "United States").
-                    continue
-                if kind == "person" and gender and gender_of(name) not in (None, gender):
-                    continue
-                matching.append(name.text)
+            if not fits or name.text in used or name.text in matching:
+                continue
+            from_answer = found.answered_first and at < len(found.answered)
+            words = set(name.text.lower().split())
+            if from_answer and found.supplied == kind and words & (asked_words | asked_noun):
+                # The answer's new names first, not the question's again (that comes after),
+                # nor one that only repeats what it asked for ("which states": not "United
+                # States").
+                continue
+            if kind == "person" and gender and gender_of(name) not in (None, gender):
+                continue
+            matching.append(name.text)
         if matching:
             if wanted == "plural" and len(matching) > 1:
                 return f"{matching[0]} and {matching[1]}"
