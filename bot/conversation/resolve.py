@@ -284,8 +284,8 @@ def _candidates(last: Turn, wanted: str) -> _Candidates:
         words = last.question.lower().split()
         asked_thing = (
             supplied in (None, "org")
-            and words[0] in ("what", "which")
-            and words[1:2]
+            and words[:1] in (["what"], ["which"])
+            and len(words) > 1
             and words[1] not in AUX
         )
         ordered = answered + asked + remembered if asked_thing else asked + remembered

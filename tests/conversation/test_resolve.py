@@ -307,3 +307,10 @@ def test_who_was_asked_about_is_the_second_person_of_a_follow_up() -> None:
     assert resolve(inquiry, "what did she call his conduct").looked_up == (
         "What did Nancy Pelosi call Donald Trump's conduct"
     )
+
+
+@pytest.mark.parametrize("question", ["", "what", "?", "Which", "'s"])
+@pytest.mark.parametrize("typed", ["who else is in it?", "what did he say?", "and Germany?"])
+def test_a_turn_with_an_odd_question_still_resolves(question: str, typed: str) -> None:
+    # A turn stored by another version, or an odd one, never breaks the next question.
+    assert resolve(Turn(question, "Trump's wall cost $5 billion, Al Jazeera said."), typed)
