@@ -1,5 +1,6 @@
 """Property-based tests (hypothesis) for the parts that take untrusted text: front matter and
-headlines, sentence offsets, Telegram HTML rendering and splitting, and question validation."""
+headlines, sentence offsets, Telegram HTML rendering and splitting, question validation, and
+the follow-up rules of a chat."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.answering import Answer
 from bot.cli import safe, undecodable
+from bot.conversation import Conversation, Turn
 from bot.engine import validate_question
 from bot.errors import CorpusError, QuestionError
 from bot.indexing.corpus import load_document
@@ -126,3 +129,28 @@ def test_undecodable_questions_are_caught_and_terminal_output_is_inert(raw: byte
         assert isinstance(problem, QuestionError)
     shown = safe(raw.decode("latin-1"))
     assert not any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F for c in shown)
+
+
+# Chat turns as people type them: words that point back, names, question words, and any text.
+CHAT_WORDS = st.sampled_from(
+    [
+        "he", "she", "it", "they", "his", "her", "its", "the company", "and", "what about",
+        "who", "what", "which", "when", "where", "why", "how many", "did", "is", "?", "'s",
+        "Trump", "trump", "Jacinda Ardern", "the WHO", "US", "germany", "Which states",
+        "tell me more", "the", "said", "sue", "-",
+    ]
+)  # fmt: skip
+CHAT_TEXT = st.lists(st.one_of(CHAT_WORDS, st.text(max_size=8)), max_size=8).map(" ".join)
+
+
+@BOUNDED
+@given(st.lists(st.tuples(CHAT_TEXT, st.one_of(st.none(), CHAT_TEXT)), min_size=1, max_size=5))
+def test_no_chat_breaks_the_follow_up_rules(turns: list[tuple[str, str | None]]) -> None:
+    # Whatever was typed and answered before, the next question resolves, and the turn kept
+    # for it survives the Telegram store's JSON round trip.
+    conversation = Conversation()
+    for typed, answer in turns:
+        resolution = conversation.resolve(typed)
+        assert all(reading.looked_up is not None for reading in resolution.readings)
+        conversation.remember(resolution, Answer(typed, answer, answer is None, 0.5, []))
+        assert Turn.from_json(conversation.last.to_json()) == conversation.last
