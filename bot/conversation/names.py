@@ -155,6 +155,8 @@ def _kind(words: list[str]) -> str:
         w[:1].isupper() and (w[1:].islower() or len(w) == 1) for w in words
     ):
         return "person"
+    if len(words) == 1 and words[0] in given_name_genders():
+        return "person"  # "Boris"
     return "org"
 
 
@@ -246,7 +248,26 @@ def typed_names(text: str, context: list[Name]) -> list[Name]:
     """The names in a typed question, written as `context` (names the conversation has seen)
     writes them, a name typed in lower case too, even as the first word ("trump border wall
     emergency": Donald Trump)."""
-    written = recased(text, context)
+    written = _given_names_capitalised(recased(text, context))
     # A sentence's first word is a name only by its looks; one the context spelled is one.
     first_spelled = written.split()[:1] != text.split()[:1]
     return in_full(names_in(f"- {written}" if first_spelled else written), context)
+
+
+# Given names that are everyday words too, not taken for a name when typed in lower case.
+_EVERYDAY_GIVEN_NAMES = word_set("bill mark grace rose frank jack eve penny jay ruth joy")
+
+
+def _given_names_capitalised(text: str) -> str:
+    """`text` with known given names typed in lower case capitalised ("did boris win")."""
+    genders = given_name_genders()
+    return WORD.sub(
+        lambda m: (
+            m.group().capitalize()
+            if m.group().islower()
+            and m.group().capitalize() in genders
+            and m.group() not in _EVERYDAY_GIVEN_NAMES
+            else m.group()
+        ),
+        text,
+    )

@@ -267,6 +267,7 @@ def _candidates(last: Turn, wanted: str) -> _Candidates:
     # names in full is who "he" is; the answer's when it named none ("Who did Trump fire?"
     # ... "since when had he held the job?").
     named_person = any(n.kind == "person" for n in names_in(last.question))
+    typed_person = any(n.kind == "person" for n in asked)  # "boris", "ardern" count here
     remembered = [
         n for n in in_full(list(last.names), context) if n.text not in {a.text for a in asked}
     ]
@@ -290,7 +291,7 @@ def _candidates(last: Turn, wanted: str) -> _Candidates:
         )
         ordered = answered + asked + remembered if asked_thing else asked + remembered
         answered_first = False
-    elif wanted == "person" and not named_person:
+    elif wanted == "person" and not typed_person:
         someone = any(n.kind == "person" for n in remembered)
         ordered = asked + remembered + answered if someone else answered + asked + remembered
         answered_first = not someone

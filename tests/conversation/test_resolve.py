@@ -314,3 +314,14 @@ def test_who_was_asked_about_is_the_second_person_of_a_follow_up() -> None:
 def test_a_turn_with_an_odd_question_still_resolves(question: str, typed: str) -> None:
     # A turn stored by another version, or an odd one, never breaks the next question.
     assert resolve(Turn(question, "Trump's wall cost $5 billion, Al Jazeera said."), typed)
+
+
+def test_a_given_name_typed_in_lower_case_is_whom_he_stands_for() -> None:
+    votes = Turn(
+        "how many votes did boris get in the tory leadership vote",
+        "Johnson competed for the role against Jeremy Hunt.",
+    )
+    assert resolve(votes, "who was he up against").looked_up == "Who was Boris up against"
+    # A given name that is an everyday word stays one: "the bill" names no Bill.
+    bill = Turn("what would the bill have allowed", "It would have allowed extraditions.")
+    assert "Bill" not in resolve(bill, "who proposed it?").looked_up
