@@ -78,6 +78,7 @@ UNKNOWN_NAME_MIN_CONFIDENCE = 0.5
 # for "what happened to X?" or "what does NCSC stand for?", which a lead may well answer.
 LEAD_CONFIDENCE = 0.4
 LEAD_CAVEAT = "the sentence found opens its article, and an opening often only restates the story"
+NO_PASSAGE = "no passage matches"  # why it abstains when retrieval found nothing at all
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def answer_question(
     a retrieved article is about it (overview.py); `overview_only`: else not at all."""
     hits = retriever.search(query, mode, max(candidates, OVERVIEW_CANDIDATES if overview else 0))
     if not hits:
-        reason = "no passage matches"
+        reason = NO_PASSAGE
         if overview is not None and overview.since is not None:
             reason = f"no article published from {overview.since} to {overview.until} matches"
         return Answer(query.text, None, True, 0.0, [], abstain_reason=reason)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.answering import Answer, Citation
+from bot.answering.answer import NO_PASSAGE
 
 MAX_MESSAGE_CHARS = 4096  # Telegram's limit on one message's text
 MAX_CALLBACK_DATA_BYTES = 64  # Telegram's limit on an inline button's callback data
@@ -251,13 +252,25 @@ def _headline(answer: Answer, closest: bool = True) -> str:
             marked = html.escape(shown)
         return f"<b>{marked}</b>\n<i>confidence {answer.confidence:.2f}{caveat}</i>"
     if not answer.citations:
-        return f"<b>{NOTHING_CLOSE}</b>"
+        why = uncited_abstention_reason(answer)
+        return (
+            f"<b>{ABSTENTION}</b>\n<i>{html.escape(why)}</i>" if why else f"<b>{NOTHING_CLOSE}</b>"
+        )
     reason = f"\n<i>It never mentions {unknown}.</i>" if unknown else ""
     if not unknown and answer.abstain_reason and "; " in answer.abstain_reason:
         # Not confident because of a consistency check: say which.
         reason = f"\n<i>{html.escape(answer.abstain_reason.split('; ', 1)[1].capitalize())}.</i>"
     closest_line = "\nThe closest passages I found:" if closest else ""
     return f"<b>{ABSTENTION}</b>{reason}{closest_line}"
+
+
+def uncited_abstention_reason(answer: Answer) -> str | None:
+    """Why an abstention with nothing to cite has no answer, as a sentence ("The article says
+    no more after that."); None when the corpus simply holds nothing close."""
+    reason = answer.abstain_reason
+    if not reason or reason == NO_PASSAGE:
+        return None
+    return f"{reason[0].upper()}{reason[1:]}."
 
 
 def _location(citation: Citation) -> str:

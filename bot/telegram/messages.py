@@ -20,7 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import filters
 
 from bot.answering import Answer
-from bot.telegram.format import callback_data, render_inline
+from bot.telegram.format import callback_data, render_inline, uncited_abstention_reason
 
 TYPING_AFTER_SECONDS = 0.5  # quicker answers need no "typing…"
 TYPING_REFRESH_SECONDS = 4.5  # Telegram shows "typing…" for 5 s
@@ -120,7 +120,8 @@ def inline_results(
     """One result per citation, each the answer with that citation (and, given `sources_key`,
     a Sources button expanding that citation's full passage)."""
     if not answer.citations:
-        return [inline_notice("The corpus does not say", "Nothing in the articles comes close.")]
+        why = uncited_abstention_reason(answer) or "Nothing in the articles comes close."
+        return [inline_notice("The corpus does not say", why)]
     title = answer.answer if answer.answer else "The corpus does not say: closest passages"
     return [
         InlineQueryResultArticle(

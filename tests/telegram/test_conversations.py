@@ -23,6 +23,7 @@ FOLLOW_UP = "how much will the company invest?"
 LOOKED_UP = "How much will Huawei invest?"
 NCSC = "What is the NCSC?"
 GROUP = -1009876543
+SAFETY_NET = 300.0  # seconds: only a hung bot takes this long, however loaded the machine
 
 
 def looked_up(text: str) -> str | None:
@@ -142,6 +143,34 @@ def test_tell_me_more_goes_on_with_the_answer_after_a_restart(seed_settings, see
     assert looked_up(more) is None  # nothing was looked up: the article goes on
     assert "stands in contrast to countries like New Zealand and Australia" in more
     assert "Spark sent a request" in on
+
+
+def test_tell_me_more_with_nothing_to_go_on_says_why(seed_settings, seed_bot):
+    """Asked first, or at the end of the article, "tell me more" says so, in a chat and inline,
+    rather than that nothing in the corpus comes close."""
+    chat = 7005
+
+    async def scenario() -> tuple[list[str], list[dict]]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            texts = ["tell me more", "What did Ardern tell a weekly news conference?"]
+            texts += ["tell me more", "tell me more"]
+            for number, text in enumerate(texts, start=1):
+                server.message(chat, text)
+                await server.wait_sent(chat, number, timeout=SAFETY_NET)
+            server.inline_query(chat, "tell me more")
+            await server.wait_for(
+                lambda: bool(server.calls_to("answerInlineQuery")), timeout=SAFETY_NET
+            )
+            return sent_html(server, chat), server.calls_to("answerInlineQuery")[0].params[
+                "results"
+            ]
+
+    (first, _, last_sentence, past_the_end), inline = asyncio.run(scenario())
+    assert "ask a question first" in first and "comes close" not in first
+    assert "The ball is now in their court." in last_sentence
+    assert "The article says no more after that." in past_the_end
+    assert "comes close" not in past_the_end
+    assert "ask a question first" in inline[0]["description"]
 
 
 def test_a_damaged_conversations_file_is_set_aside_and_started_afresh(tmp_path, caplog):
