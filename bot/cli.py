@@ -1020,12 +1020,18 @@ def print_answer(
     highlighted and the other documents carrying the same passage."""
     from rich.text import Text
 
+    from bot.answering.answer import NO_PASSAGE
+
     console = _console()
     unknown = safe_line(" or ".join(answer.unknown_names))
     if answer.abstained:
         reason = (
             f"no article matches the filter: {safe(search_filter.describe())}"
-            if search_filter is not None and search_filter.active and not answer.citations
+            # Only a search that found nothing is the filter's doing, not "tell me more" at the
+            # end of an article or a period with no article.
+            if search_filter is not None
+            and search_filter.active
+            and answer.abstain_reason == NO_PASSAGE
             else safe(
                 answer.abstain_reason
                 or f"not confident enough: {below(answer.confidence, min_confidence)}"

@@ -266,6 +266,33 @@ def test_chat_answers_small_talk_in_kind_and_questions_as_questions(seed_env) ->
     assert json.loads(json_result.stdout)["reply"].startswith("Hello!")
 
 
+def test_chat_blames_the_filter_only_when_no_article_passes_it(make_corpus) -> None:
+    settings = make_corpus(
+        {
+            "bridge.md": "---\ntitle: Bridge opens\nsource: Wire\npublished: 2024-03-01\n---\n\n"
+            "The mayor of Vel opened the Tane bridge on Monday.\n\n"
+            "The bridge cost 12 million crowns, the council said.\n"
+        }
+    )
+    where = ["--corpus", str(settings.corpus_dir), "--index", str(settings.index_dir)]
+    typed = [
+        "/filter source Wire",
+        "How much did the bridge cost?",
+        "tell me more",  # the article ends there: that is why, not the filter
+        "news from January 2018",
+        "/filter source Nowhere",
+        "Who opened the bridge?",
+    ]
+    result = runner.invoke(app, ["chat", *where], input="\n".join(typed) + "\n")
+    assert result.exit_code == 0, result.stderr
+    _, cost, more, period, _, nowhere = result.stdout.split("\n? ")  # each reply after its line
+    assert "12 million crowns" in cost
+    assert "(the article says no more after that)" in more
+    assert "(no article published from 2018-01-01 to 2018-01-31 matches)" in period
+    assert "(no article matches the filter: source Nowhere)" in nowhere
+    assert result.stdout.count("no article matches the filter") == 1
+
+
 def test_chat_words_alone_on_a_line_are_commands(seed_env) -> None:
     result = runner.invoke(app, ["chat"], input="/\nclear\nquit\nnever asked\n")
     assert result.exit_code == 0, result.stderr
