@@ -40,6 +40,7 @@ from telegram.ext import (
 )
 
 from bot.answering import Answer
+from bot.answering.answer import NO_PASSAGE
 from bot.citations import passages_hold, recorded_passages
 from bot.config import Settings
 from bot.engine import Newsbot
@@ -202,6 +203,15 @@ async def filter_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
+def blaming_the_filter(answer: Answer, search_filter: SearchFilter) -> Answer:
+    """`answer`, saying that the filter left nothing to search when that is why it abstained
+    (otherwise it would read as if nothing in the corpus came close)."""
+    if not search_filter.active or answer.abstain_reason != NO_PASSAGE:
+        return answer
+    reason = f"no article matches the filter ({search_filter.describe()}); /filter off clears it"
+    return replace(answer, abstain_reason=reason)
+
+
 def chat_filter(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> SearchFilter:
     """The /filter set in a chat (kept across restarts); for inline queries, the one the user
     set in their private chat with the bot (its id is theirs)."""
@@ -312,7 +322,7 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
         )
         await message.reply_text(TOO_SLOW)
         return
-    sent = await send_answer(message, state, answer)
+    sent = await send_answer(message, state, blaming_the_filter(answer, search_filter))
     if conversations is not None and conversation is not None and thread is not None:
         conversations.save(message.chat_id, thread, conversation, [m.message_id for m in sent])
 
@@ -404,11 +414,12 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             results = [inline_notice("Cannot ask that", problem)]
         else:
             try:
-                answer = await answer_in_thread(
-                    state.bot.ask,
-                    question,
-                    top_k=INLINE_RESULTS,
-                    search_filter=chat_filter(context, query.from_user.id),
+                search_filter = chat_filter(context, query.from_user.id)
+                answer = blaming_the_filter(
+                    await answer_in_thread(
+                        state.bot.ask, question, top_k=INLINE_RESULTS, search_filter=search_filter
+                    ),
+                    search_filter,
                 )
             except QuestionError as error:  # e.g. nothing to look up in "?"
                 answer = None

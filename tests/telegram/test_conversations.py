@@ -208,3 +208,24 @@ def test_a_chats_filter_survives_a_restart_and_off_clears_it(seed_settings, seed
     assert "since 2030-01-01" in shown
     assert "Cyber Security Centre" not in answer
     assert "No filter" in cleared and "No filter" in after
+
+
+def test_a_filter_that_no_article_passes_says_so(seed_settings, seed_bot):
+    chat = 7006
+
+    async def scenario() -> tuple[str, list[dict]]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            server.message(chat, "/filter source Nowhere")
+            server.message(chat, NCSC)
+            await server.wait_sent(chat, 2, timeout=SAFETY_NET)
+            server.inline_query(chat, NCSC)  # a private chat's filter applies inline too
+            await server.wait_for(
+                lambda: bool(server.calls_to("answerInlineQuery")), timeout=SAFETY_NET
+            )
+            results = server.calls_to("answerInlineQuery")[0].params["results"]
+            return sent_html(server, chat)[1], results
+
+    answer, inline = asyncio.run(scenario())
+    assert "No article matches the filter (source Nowhere); /filter off clears it." in answer
+    assert "comes close" not in answer
+    assert "No article matches the filter (source Nowhere)" in inline[0]["description"]
