@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import filters
 
 from bot.answering import Answer
+from bot.engine import plain_question
 from bot.telegram.format import callback_data, render_inline, uncited_abstention_reason
 
 TYPING_AFTER_SECONDS = 0.5  # quicker answers need no "typing…"
@@ -42,8 +43,9 @@ ADDRESSED_TO_BOT = _AddressedToBot(name="addressed_to_bot")
 
 
 def question_problem(question: str, max_chars: int) -> str | None:
-    """A polite reply for an empty or too long question; None if it can be asked."""
-    cleaned = " ".join(question.split())
+    """A polite reply for an empty or too long question (as the engine reads it: zero-width
+    spaces alone are empty); None if it can be asked."""
+    cleaned = plain_question(question)
     if not cleaned:
         return "Please ask a question, e.g. <code>/ask Who is the CEO?</code>"
     if len(cleaned) > max_chars:

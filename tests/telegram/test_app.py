@@ -301,6 +301,24 @@ def test_inline_mode_returns_up_to_five_cited_answers(seed_settings, seed_bot) -
         assert text.count("<blockquote>") == 1  # one citation per result
 
 
+def test_a_question_of_invisible_characters_gets_the_telegram_hint(seed_settings, seed_bot):
+    """Zero-width spaces alone are an empty question: the reply shows how to ask in Telegram,
+    not the command line's `newsbot ask`."""
+    invisible = "\u200b\u200b\u00ad"
+
+    async def scenario() -> tuple[str, list[dict]]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            server.message(9, invisible)
+            [reply] = await server.wait_sent(9, 1, timeout=300)  # a safety net only
+            server.inline_query(9, invisible)
+            await server.wait_for(lambda: bool(server.calls_to("answerInlineQuery")), timeout=300)
+            return reply["text"], server.calls_to("answerInlineQuery")[0].params["results"]
+
+    reply, [notice] = asyncio.run(scenario())
+    assert reply == "Please ask a question, e.g. /ask Who is the CEO?"
+    assert "newsbot ask" not in notice["input_message_content"]["message_text"]
+
+
 def test_allowlist_refuses_other_chats_once_and_nothing_else(seed_settings, seed_bot) -> None:
     settings = seed_settings.replace(allowed_chats=(42,))
 
