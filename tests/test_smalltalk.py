@@ -20,6 +20,11 @@ from bot.smalltalk import reply_to, small_talk
         ("thx", "thanks"),
         ("bye", "goodbye"),
         ("See you later!", "goodbye"),
+        ("ok", "acknowledgement"),
+        ("Okay.", "acknowledgement"),
+        ("got it", "acknowledgement"),
+        ("I see", "acknowledgement"),
+        ("cool!", "acknowledgement"),
     ],
 )
 def test_small_talk_is_recognised(message: str, kind: str) -> None:
@@ -33,6 +38,9 @@ def test_small_talk_is_recognised(message: str, kind: str) -> None:
         "Who said hello to the Queen?",
         "thanks to whom did Huawei win?",
         "Hello Kitty sales?",
+        "ok, who is Ryan Ding?",
+        "Is the deal ok?",
+        "great britain",
         "/help",
         "?",
         "",
@@ -48,3 +56,7 @@ def test_a_greeting_suggests_a_question() -> None:
         'Hello! Ask me a question about the news I have read, e.g. "Who is Ryan Ding?".'
     )
     assert reply_to("thank you") == "You're welcome."
+
+
+def test_an_ok_after_an_answer_is_not_searched() -> None:
+    assert reply_to("ok") == 'Ask me another question, or say "tell me more" to read on.'
