@@ -154,6 +154,8 @@ class FakeBotApi:
         self._message_ids: dict[int, itertools.count] = {}
         self._failures: dict[str, list[ApiError | RawFailure]] = {}
         self._hanging: set[str] = set()
+        # The update kinds the bot asked for in getUpdates; Telegram never delivers the others.
+        self.allowed_updates: list[str] | None = None
         self.hung: list[str] = []  # the calls left unanswered, by method
         self._changed = asyncio.Condition()
         self._closing = False
@@ -229,6 +231,14 @@ class FakeBotApi:
         self.messages[(chat_id, message["message_id"])] = message
         self._push({"message": message})
         return message
+
+    def edit(self, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """Push an edited_message update: the user changed `message` (one they sent) to `text`."""
+        edited = dict(message, text=text, edit_date=int(time.time()))
+        edited["entities"] = auto_entities(text)
+        self.messages[(message["chat"]["id"], message["message_id"])] = edited
+        self._push({"edited_message": edited})
+        return edited
 
     def raw_update(self, update: dict[str, Any]) -> None:
         """Queue `update` as it is (its update_id added), however malformed."""
@@ -367,8 +377,10 @@ class FakeBotApi:
     async def _api_getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
+        if params.get("allowed_updates"):
+            self.allowed_updates = list(params["allowed_updates"])
         timeout = min(float(params.get("timeout") or 0), MAX_POLL_SECONDS)
-        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        self._drop_undeliverable(offset)
         if not self._updates and timeout > 0 and not self._closing:
             async with self._changed:
                 with contextlib.suppress(TimeoutError):
@@ -376,7 +388,18 @@ class FakeBotApi:
                         self._changed.wait_for(lambda: bool(self._updates) or self._closing),
                         timeout,
                     )
+            self._drop_undeliverable(offset)
         return self._updates[:limit]
+
+    def _drop_undeliverable(self, offset: int) -> None:
+        """Forget the updates confirmed by `offset`, and those of kinds the bot did not ask
+        for (Telegram never delivers them)."""
+        self._updates = [
+            u
+            for u in self._updates
+            if u["update_id"] >= offset
+            and (self.allowed_updates is None or _kind(u) in self.allowed_updates)
+        ]
 
     async def _api_sendChatAction(self, params: dict[str, Any]) -> bool:
         self._chat_of(params)
@@ -555,3 +578,8 @@ def _error(error: ApiError) -> web.Response:
     if error.parameters:
         body["parameters"] = error.parameters
     return web.json_response(body, status=error.code)
+
+
+def _kind(update: dict[str, Any]) -> str:
+    """An update's kind: its one field besides update_id ("message", "edited_message", ...)."""
+    return next((key for key in update if key != "update_id"), "")

@@ -84,7 +84,12 @@ logger = logging.getLogger(__name__)
 # httpx logs every request URL at INFO, and the URL carries the bot token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.EDITED_MESSAGE,  # a question corrected after it was sent is answered again
+    Update.CALLBACK_QUERY,
+    Update.INLINE_QUERY,
+]
 COMMANDS = [
     BotCommand("ask", "Ask a question about the news articles"),
     BotCommand("new", "Start a new conversation"),
@@ -114,6 +119,7 @@ SLOW_DOWN = (
     "Please try again in {seconds} s."
 )
 NEW_MESSAGES = filters.UpdateType.MESSAGE
+QUESTIONS = filters.UpdateType.MESSAGES  # new and edited: an edited question is asked anew
 
 
 async def gatekeeper(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -341,7 +347,8 @@ async def send_answer(message: Message, state: BotState, answer: Answer) -> list
             checks={ALL: recorded_passages(answer.citations)},
         )
         markup = sources_button(key)
-    quote = message.chat.type != ChatType.PRIVATE
+    # In groups, and for an edited question (which may be far up the chat), the answer quotes it.
+    quote = message.chat.type != ChatType.PRIVATE or message.edit_date is not None
     sent = []
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -557,9 +564,9 @@ def build_application(
     application.add_handler(CommandHandler("help", help_command, filters=NEW_MESSAGES))
     application.add_handler(CommandHandler("about", about, filters=NEW_MESSAGES))
     application.add_handler(CommandHandler("filter", filter_command, filters=NEW_MESSAGES))
-    application.add_handler(CommandHandler("ask", ask_command, filters=NEW_MESSAGES))
+    application.add_handler(CommandHandler("ask", ask_command, filters=QUESTIONS))
     application.add_handler(CommandHandler("new", new_conversation, filters=NEW_MESSAGES))
-    text = NEW_MESSAGES & filters.TEXT & ~filters.COMMAND
+    text = QUESTIONS & filters.TEXT & ~filters.COMMAND
     application.add_handler(MessageHandler(text & filters.ChatType.PRIVATE, private_question))
     application.add_handler(
         MessageHandler(NEW_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)

@@ -319,6 +319,29 @@ def test_a_question_of_invisible_characters_gets_the_telegram_hint(seed_settings
     assert "newsbot ask" not in notice["input_message_content"]["message_text"]
 
 
+def test_an_edited_question_is_answered_anew_quoting_it(seed_settings, seed_bot) -> None:
+    """A user who corrects a question by editing it gets the corrected one answered (in a
+    private chat, and with /ask in a group), the reply quoting the edited message."""
+    safety_net = 300  # seconds; only a hung bot takes this long
+
+    async def scenario() -> list[tuple[dict, list[dict]]]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            chats = []
+            for chat_id, text, kind in ((9, "", "private"), (GROUP, "/ask ", "supergroup")):
+                asked = server.message(chat_id, text + OTHER_QUESTION, chat_type=kind)
+                await server.wait_sent(chat_id, 1, timeout=safety_net)
+                server.edit(asked, text + QUESTION)
+                await server.wait_sent(chat_id, 2, timeout=safety_net)
+                chats.append((asked, [c.params for c in server.calls_to("sendMessage", chat_id)]))
+            return chats
+
+    for asked, (first, corrected) in asyncio.run(scenario()):
+        assert html.unescape(first["text"]).startswith(f"<b>{seed_bot.ask(OTHER_QUESTION).answer}")
+        assert html.unescape(corrected["text"]).startswith(f"<b>{seed_bot.ask(QUESTION).answer}")
+        # It quotes the edited question, which may be far up the chat by then.
+        assert corrected["reply_parameters"]["message_id"] == asked["message_id"]
+
+
 def test_allowlist_refuses_other_chats_once_and_nothing_else(seed_settings, seed_bot) -> None:
     settings = seed_settings.replace(allowed_chats=(42,))
 
