@@ -822,7 +822,13 @@ def index_status_command(
         manifest = status.manifest
         counts = manifest["counts"]
         typer.echo(f"index:     {status.index_dir} (build {manifest['build']})")
-        typer.echo(f"corpus:    {manifest['corpus_dir']}")
+        built_from = Path(manifest["corpus_dir"])
+        moved = built_from.resolve() != settings.corpus_dir.resolve()
+        typer.echo(
+            f"corpus:    {settings.corpus_dir} (indexed from {built_from})"
+            if moved
+            else f"corpus:    {built_from}"
+        )
         typer.echo(f"documents: {counts['documents']}")
         typer.echo(f"chunks:    {counts['chunks']} ({counts['sentences']} sentences)")
         typer.echo(f"model:     {manifest['model']} (dimension {manifest['dimension']})")

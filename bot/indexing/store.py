@@ -31,7 +31,7 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +232,27 @@ def load(index_dir: Path) -> IndexData:
     return IndexData(
         build, manifest, documents, sentences, chunks, chunk_vectors, sentence_vectors, bm25
     )
+
+
+def documents_in(
+    documents: list[DocumentRecord], built_from: str, corpus_dir: Path
+) -> list[DocumentRecord]:
+    """`documents` with their paths in `corpus_dir` when the index was built from a corpus
+    directory since moved or copied there (a checkout moved elsewhere): the files' contents are
+    still checked against the index (`changed_files`) and every citation against its file; only
+    where they are has changed. A path outside the old directory (a followed link) is kept."""
+    old, new = Path(built_from).resolve(), corpus_dir.resolve()
+    if old == new:
+        return documents
+    moved = []
+    for document in documents:
+        try:
+            inside = Path(document.path).relative_to(old)
+        except ValueError:
+            moved.append(document)
+            continue
+        moved.append(replace(document, path=str(new / inside)))
+    return moved
 
 
 def _spans_in_bounds(

@@ -85,7 +85,11 @@ class _Filtered:
 
 
 def open_faiss(settings: Settings) -> FaissStore:
-    return FaissStore(Retriever(store.load(settings.index_dir)))
+    data = store.load(settings.index_dir)
+    built_from = data.manifest.get("corpus_dir")
+    if built_from:
+        data.documents = store.documents_in(data.documents, built_from, settings.corpus_dir)
+    return FaissStore(Retriever(data))
 
 
 def serving_location(settings: Settings) -> Path:
