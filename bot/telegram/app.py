@@ -48,7 +48,11 @@ from bot.errors import ConfigError, Interrupted, NewsbotError, QuestionError
 from bot.filters import SearchFilter, parse_filter_command
 from bot.smalltalk import reply_to
 from bot.telegram.conversations import FILE_NAME as CONVERSATIONS_FILE
-from bot.telegram.conversations import ConversationStore, conversation_thread
+from bot.telegram.conversations import (
+    ConversationStore,
+    answer_replied_to,
+    conversation_thread,
+)
 from bot.telegram.deadline import (
     AnswerTimeout,
     abandon_answers,
@@ -306,7 +310,9 @@ async def answer_in_chat(update: Update, context: ContextTypes.DEFAULT_TYPE, que
     conversations = state.conversations
     thread = conversation_thread(message, conversations)
     conversation = (
-        conversations.load(message.chat_id, thread) if conversations is not None else None
+        conversations.load(message.chat_id, thread, replying_to=answer_replied_to(message))
+        if conversations is not None
+        else None
     )
     try:
         async with typing(message):

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS messages (
     message_id INTEGER NOT NULL,
     thread_id INTEGER NOT NULL,
     created REAL NOT NULL,
+    turn TEXT,
     PRIMARY KEY (chat_id, message_id)
 );
 CREATE INDEX IF NOT EXISTS messages_created ON messages (created);
@@ -51,7 +52,8 @@ CREATE TABLE IF NOT EXISTS chat_filters (
 
 class ConversationStore:
     """The last turn of each conversation by (chat, thread), and which thread each of the bot's
-    answers belongs to (a reply to it continues that thread). Thread-safe; a damaged file is
+    answers belongs to and the turn it answered (a reply to it continues from that turn, even
+    after others in the group went on from the same answer). Thread-safe; a damaged file is
     set aside and started afresh, as the Sources store's is (bot/sqlite_file.py).
 
     `clock` (seconds, like `time.time`) decides expiry; tests pass their own."""
@@ -60,17 +62,24 @@ class ConversationStore:
         self.path = path
         self.max_age = max_age
         self.clock = clock
-        self.database = SelfHealingDatabase(path, _SCHEMA, "the conversations store")
+        self.database = SelfHealingDatabase(path, _SCHEMA, "the conversations store", _upgrade)
 
     @property
     def enabled(self) -> bool:
         """False when `conversation_minutes` is 0: every question is asked on its own."""
         return self.max_age > 0
 
-    def load(self, chat_id: int, thread_id: int) -> Conversation:
-        """The conversation of this thread; a fresh one if there is none or it expired."""
+    def load(self, chat_id: int, thread_id: int, replying_to: int | None = None) -> Conversation:
+        """The conversation of this thread; a fresh one if there is none or it expired. Given
+        the bot's answer `replying_to` (a group's reply), the conversation goes on from the turn
+        that answer answered, not from the thread's latest turn: two people who reply to one
+        answer each go on from it, and not from each other's follow-ups."""
         if not self.enabled:
             return Conversation()
+        if replying_to is not None:
+            answered = self._answered_turn(chat_id, thread_id, replying_to)
+            if answered is not None:
+                return Conversation(answered)
         row = self.database.run(
             lambda db: db.execute(
                 "SELECT updated, turn FROM threads WHERE chat_id = ? AND thread_id = ?",
@@ -84,6 +93,23 @@ class ConversationStore:
         except (ValueError, TypeError):
             turn = None
         return Conversation(turn)
+
+    def _answered_turn(self, chat_id: int, thread_id: int, message_id: int) -> Turn | None:
+        """The turn the bot's message `message_id` answered in this thread; None if unknown,
+        expired, or its thread was ended by /new."""
+        row = self.database.run(
+            lambda db: db.execute(
+                "SELECT created, turn FROM messages "
+                "WHERE chat_id = ? AND message_id = ? AND thread_id = ?",
+                (chat_id, message_id, thread_id),
+            ).fetchone()
+        )
+        if row is None or row[1] is None or row[0] < self.clock() - self.max_age:
+            return None
+        try:
+            return Turn.from_json(json.loads(row[1]))
+        except (ValueError, TypeError):
+            return None
 
     def save(
         self, chat_id: int, thread_id: int, conversation: Conversation, answers: Iterable[int]
@@ -103,9 +129,9 @@ class ConversationStore:
                     (chat_id, thread_id, now, turn),
                 )
                 db.executemany(
-                    "INSERT OR REPLACE INTO messages (chat_id, message_id, thread_id, created) "
-                    "VALUES (?, ?, ?, ?)",
-                    [(chat_id, message_id, thread_id, now) for message_id in answers],
+                    "INSERT OR REPLACE INTO messages "
+                    "(chat_id, message_id, thread_id, created, turn) VALUES (?, ?, ?, ?, ?)",
+                    [(chat_id, message_id, thread_id, now, turn) for message_id in answers],
                 )
                 db.execute("DELETE FROM threads WHERE updated < ?", (now - self.max_age,))
                 db.execute("DELETE FROM messages WHERE created < ?", (now - self.max_age,))
@@ -138,6 +164,10 @@ class ConversationStore:
             with db:
                 db.execute(
                     "DELETE FROM threads WHERE chat_id = ? AND thread_id = ?", (chat_id, thread_id)
+                )
+                db.execute(  # its answers still lead to the thread, but to no turn
+                    "UPDATE messages SET turn = NULL WHERE chat_id = ? AND thread_id = ?",
+                    (chat_id, thread_id),
                 )
 
         self.database.run(forget)
@@ -184,6 +214,23 @@ class ConversationStore:
 
     def close(self) -> None:
         self.database.close()
+
+
+def _upgrade(db: sqlite3.Connection) -> None:
+    """Stores written before answers kept their turn have no `turn` column in `messages`."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(messages)")}
+    if "turn" not in columns:
+        db.execute("ALTER TABLE messages ADD COLUMN turn TEXT")
+
+
+def answer_replied_to(message: Message) -> int | None:
+    """In a group, the id of the bot's message that `message` replies to; None otherwise."""
+    if message.chat.type == ChatType.PRIVATE:
+        return None
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None:
+        return None
+    return replied.message_id if replied.from_user.id == message.get_bot().id else None
 
 
 def conversation_thread(

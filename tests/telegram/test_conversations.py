@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import html
+import sqlite3
+import time
 
 from bot.conversation import Conversation, Turn
 from bot.telegram.conversations import FILE_NAME, ConversationStore
@@ -80,6 +82,28 @@ def test_in_a_group_a_reply_to_an_answer_continues_that_answers_thread(seed_sett
     assert looked_up(texts[3]) == "What did the NCSC conclude?"
     assert looked_up(texts[4]) is None  # not a reply: no conversation to continue
     assert looked_up(texts[5]) == "Why will Huawei invest?"
+
+
+def test_two_people_replying_to_one_answer_each_go_on_from_it(seed_settings, seed_bot):
+    """In a group, a reply goes on from the answer it replies to, even when someone else has
+    since replied to the same answer with another question."""
+
+    async def scenario() -> list[str]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            server.message(GROUP, f"/ask {FIRST}", user_id=5, chat_type="supergroup")
+            [first] = await server.wait_sent(GROUP, 1, timeout=SAFETY_NET)
+            server.message(GROUP, FOLLOW_UP, reply_to=first, user_id=5, chat_type="supergroup")
+            mine = (await server.wait_sent(GROUP, 2, timeout=SAFETY_NET))[1]
+            server.message(GROUP, NCSC, reply_to=first, user_id=6, chat_type="supergroup")
+            await server.wait_sent(GROUP, 3, timeout=SAFETY_NET)
+            server.message(GROUP, "why?", reply_to=mine, user_id=5, chat_type="supergroup")
+            await server.wait_sent(GROUP, 4, timeout=SAFETY_NET)
+            return sent_html(server, GROUP)
+
+    _, follow_up, other, mine_again = asyncio.run(scenario())
+    assert looked_up(follow_up) == LOOKED_UP
+    assert looked_up(other) is None  # a question of its own
+    assert looked_up(mine_again) == "Why will Huawei invest?"  # not about the NCSC
 
 
 def test_a_conversation_expires_after_conversation_minutes(seed_settings, seed_bot):
@@ -184,6 +208,24 @@ def test_a_damaged_conversations_file_is_set_aside_and_started_afresh(tmp_path, 
     assert store.thread_of(5, 41) == 0
     assert [p.name for p in tmp_path.glob(f"{FILE_NAME}.damaged-*")], "the damaged file is kept"
     assert "moved to" in caplog.text
+    store.close()
+
+
+def test_a_store_from_before_answers_kept_their_turn_is_upgraded(tmp_path):
+    path = tmp_path / FILE_NAME
+    with sqlite3.connect(path) as db:  # the messages table as it was, without `turn`
+        db.execute(
+            "CREATE TABLE messages (chat_id INTEGER NOT NULL, message_id INTEGER NOT NULL, "
+            "thread_id INTEGER NOT NULL, created REAL NOT NULL, PRIMARY KEY (chat_id, message_id))"
+        )
+        db.execute("INSERT INTO messages VALUES (5, 40, 7, ?)", (time.time(),))
+    db.close()
+    store = ConversationStore(path, max_age=600)
+    assert store.thread_of(5, 40) == 7
+    assert store.load(5, 7, replying_to=40).last is None  # an old answer: no turn kept
+    turn = Turn(question=FIRST, answer="Ryan Ding.", doc_id="a.txt", paragraph=3, at=1.0)
+    store.save(5, 7, Conversation(turn), [41])
+    assert store.load(5, 7, replying_to=41).last == turn
     store.close()
 
 
