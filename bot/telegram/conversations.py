@@ -73,7 +73,8 @@ class ConversationStore:
         """The conversation of this thread; a fresh one if there is none or it expired. Given
         the bot's answer `replying_to` (a group's reply), the conversation goes on from the turn
         that answer answered, not from the thread's latest turn: two people who reply to one
-        answer each go on from it, and not from each other's follow-ups."""
+        answer each go on from it, and not from each other's follow-ups; in a private chat, a
+        reply to an earlier answer goes back to it."""
         if not self.enabled:
             return Conversation()
         if replying_to is not None:
@@ -224,9 +225,7 @@ def _upgrade(db: sqlite3.Connection) -> None:
 
 
 def answer_replied_to(message: Message) -> int | None:
-    """In a group, the id of the bot's message that `message` replies to; None otherwise."""
-    if message.chat.type == ChatType.PRIVATE:
-        return None
+    """The id of the bot's message that `message` replies to (quotes); None otherwise."""
     replied = message.reply_to_message
     if replied is None or replied.from_user is None:
         return None

@@ -106,6 +106,26 @@ def test_two_people_replying_to_one_answer_each_go_on_from_it(seed_settings, see
     assert looked_up(mine_again) == "Why will Huawei invest?"  # not about the NCSC
 
 
+def test_in_a_private_chat_a_reply_to_an_earlier_answer_goes_back_to_it(seed_settings, seed_bot):
+    chat = 7007
+
+    async def scenario() -> list[str]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            server.message(chat, FIRST)
+            [first] = await server.wait_sent(chat, 1, timeout=SAFETY_NET)
+            server.message(chat, NCSC)
+            await server.wait_sent(chat, 2, timeout=SAFETY_NET)
+            server.message(chat, FOLLOW_UP, reply_to=first)  # quoting the first answer
+            await server.wait_sent(chat, 3, timeout=SAFETY_NET)
+            server.message(chat, "what does it conclude?")  # after that, on from the latest
+            await server.wait_sent(chat, 4, timeout=SAFETY_NET)
+            return sent_html(server, chat)
+
+    *_, back, latest = asyncio.run(scenario())
+    assert looked_up(back) == LOOKED_UP
+    assert "Huawei" in (looked_up(latest) or "")
+
+
 def test_a_conversation_expires_after_conversation_minutes(seed_settings, seed_bot):
     chat = 7002
     now = [1_000_000.0]
