@@ -10,6 +10,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -428,37 +429,49 @@ def test_a_429_from_the_server_is_waited_out_and_retried(seed_settings, seed_bot
 
 
 class SlowOnRequest(Newsbot):
-    """Takes 1.5 s over QUESTION, as a heavy question would (the others are as fast as ever)."""
+    """Holds QUESTION until `release` is set, as a heavy question would take long (the others
+    are as fast as ever)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.release = threading.Event()
 
     def ask(self, question: str, **options):
         if question == QUESTION:
-            time.sleep(1.5)
+            self.release.wait(timeout=60)  # a safety net: the test releases it
         return super().ask(question, **options)
 
 
 def test_a_slow_question_shows_typing_stalls_no_other_chat_and_replies_stay_in_order(
     seed_settings, seed_bot, embedder
 ) -> None:
+    """Waits on what the bot does, never on how long it takes: the slow question is held until
+    another chat has been answered and "typing…" has shown, then let go."""
     slow_question = QUESTION
     newsbot = SlowOnRequest(seed_settings, embedder=embedder)
+    safety_net = 300  # seconds; only a hung bot takes this long
 
     async def scenario() -> None:
         async with running_bot(seed_settings, newsbot) as (server, _):
             server.message(60, slow_question)
-            server.message(60, OTHER_QUESTION)
-            server.message(60, "/about")
+            server.message(60, "/about")  # must wait for the slow answer: one chat, in order
             server.message(61, OTHER_QUESTION)
-            await server.wait_sent(60, 3)
-            first, second, about = server.sent(60)
+            # Another chat is answered while the slow question is still held.
+            await server.wait_sent(61, 1, timeout=safety_net)
+            assert server.calls_to("sendMessage", 60) == []
+            # "typing…" shows while the slow question is worked on.
+            await server.wait_for(
+                lambda: bool(server.calls_to("sendChatAction", 60)), timeout=safety_net
+            )
+            newsbot.release.set()
+            await server.wait_sent(60, 2, timeout=safety_net)
+            first, about = server.sent(60)
             assert first["text"].startswith(seed_bot.ask(slow_question).answer)
-            assert second["text"].startswith(seed_bot.ask(OTHER_QUESTION).answer)
             assert about["text"].startswith("Indexed")
-            [other_chat] = server.calls_to("sendMessage", 61)
             first_reply = server.calls_to("sendMessage", 60)[0]
-            assert other_chat.at < first_reply.at
-            # "typing…" shows while the slow question is worked on, never after its reply.
+            # ... and never after its reply (/about shows none).
             typing = server.calls_to("sendChatAction", 60)
-            assert typing and all(c.params["action"] == "typing" for c in typing)
+            assert all(c.params["action"] == "typing" for c in typing)
             assert typing[-1].at < first_reply.at
 
     asyncio.run(scenario())
