@@ -26,7 +26,7 @@ NOT_AT_HAND = "the rest of that article is not at hand"
 _ASKS_MORE = re.compile(
     r"^(?:(?:ok|okay|and|so|please|yes|go on)[,!.]?\s+)*"
     r"(?:tell me more|more|say more|go on|continue|keep going|and then|then what|what else"
-    r"|anything else|what happened next|what next|more details?|details|elaborate|carry on)"
+    r"|anything else|what happened next|what next|more details?|details|elaborate|carry on|and)"
     r"(?:\s+please)?[\s?!.]*$",
     re.IGNORECASE,
 )
@@ -82,4 +82,4 @@ def continuation_missing(question: str) -> Answer:
 
 
 def _nothing(question: str, reason: str) -> Answer:
-    return Answer(question, None, True, 0.0, [], abstain_reason=reason)
+    return Answer(question, None, True, 0.0, [], abstain_reason=reason, answered_as="more")

@@ -13,7 +13,16 @@ from bot.conversation import Conversation
 
 @pytest.mark.parametrize(
     "typed",
-    ["tell me more", "More?", "go on", "ok, go on", "what else?", "and then?", "more please"],
+    [
+        "tell me more",
+        "More?",
+        "go on",
+        "ok, go on",
+        "what else?",
+        "and then?",
+        "and?",
+        "more please",
+    ],
 )
 def test_asking_for_more_is_recognised(typed: str) -> None:
     assert asks_for_more(typed)
@@ -21,7 +30,13 @@ def test_asking_for_more_is_recognised(typed: str) -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["tell me more about Ryan Ding", "what else did he say?", "more money?", "Who is Ryan Ding?"],
+    [
+        "tell me more about Ryan Ding",
+        "what else did he say?",
+        "more money?",
+        "Who is Ryan Ding?",
+        "and Germany?",
+    ],
 )
 def test_a_question_is_not_a_request_for_more(typed: str) -> None:
     assert not asks_for_more(typed)
@@ -53,4 +68,5 @@ def test_more_stops_at_the_end_of_the_article_and_needs_an_answer_first(seed_bot
     before = conversation.last
     no_more = seed_bot.ask_in(conversation, "more")
     assert no_more.abstained and no_more.abstain_reason == ARTICLE_ENDS
+    assert no_more.answered_as == "more"  # in JSON too, a reply to "more", not a fact
     assert conversation.last == before  # "no more" leaves the conversation where it was
