@@ -525,7 +525,7 @@ def chat(
                     typer.echo(json_line({"command": command, "filter": described}))
                 else:
                     typer.echo(
-                        f"Answering from articles {safe(limits.describe())}."
+                        f"Answering only from {safe(limits.articles())}."
                         if limits.active
                         else "No filter: answering from every article."
                     )

@@ -41,6 +41,18 @@ class SearchFilter:
             self.source,
         )
 
+    def articles(self) -> str:
+        """The articles it lets through, in words: 'Reuters articles published since
+        2019-01-01' (of an active filter)."""
+        which = f"{self.source} articles" if self.source else "articles"
+        if self.since and self.until:
+            return f"{which} published from {self.since.isoformat()} to {self.until.isoformat()}"
+        if self.since:
+            return f"{which} published since {self.since.isoformat()}"
+        if self.until:
+            return f"{which} published until {self.until.isoformat()}"
+        return which
+
     def describe(self) -> str:
         """'since 2019-01-01, source Reuters', or '' when inactive."""
         parts = []

@@ -41,6 +41,22 @@ def test_the_filter_command_sets_keeps_shows_and_clears() -> None:
 
 
 @pytest.mark.parametrize(
+    ("command", "articles"),
+    [
+        ("source Reuters", "Reuters articles"),
+        ("since 2020-01-01", "articles published since 2020-01-01"),
+        ("until 2020-01-31", "articles published until 2020-01-31"),
+        (
+            "source wikinews since 2019-09-01 until 2019-09-30",
+            "wikinews articles published from 2019-09-01 to 2019-09-30",
+        ),
+    ],
+)
+def test_a_filter_says_in_words_which_articles_it_lets_through(command, articles) -> None:
+    assert parse_filter_command(command, SearchFilter()).articles() == articles
+
+
+@pytest.mark.parametrize(
     ("arguments", "fragment"),
     [
         ("Reuters", "unknown filter 'Reuters'"),

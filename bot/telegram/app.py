@@ -207,7 +207,7 @@ async def filter_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if conversations is not None:
         await asyncio.to_thread(conversations.set_filter, chat_id, chosen)
     await update.effective_message.reply_text(
-        f"Answering from articles {html.escape(chosen.describe())}. <code>/filter off</code> clears it."
+        f"Answering only from {html.escape(chosen.articles())}. <code>/filter off</code> clears it."
         if chosen.active
         else "No filter: answering from every article."
     )

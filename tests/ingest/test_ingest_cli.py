@@ -367,7 +367,7 @@ def test_chat_filter_sets_shows_and_clears(news) -> None:
     result = runner.invoke(app, ["chat"], input="\n".join(lines) + "\n")
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert out.count("Answering from articles source valley courier.") == 2
+    assert out.count("Answering only from valley courier articles.") == 2
     assert "Valley Courier, 2023-11-20" in out
     assert "Harbour Gazette" not in out
     assert "No filter: answering from every article." in out

@@ -61,6 +61,6 @@ def test_scheduled_update_makes_new_articles_answerable(
     assert "(Harbour Gazette, 2024-03-10)" in after["text"]  # outlet and date by the citation
     failures = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("broken.xml: feed: not an RSS or Atom feed" in m for m in failures), failures
-    assert "Answering from articles source Valley Courier" in filtered["set"]["text"]
+    assert "Answering only from Valley Courier articles." in filtered["set"]["text"]
     assert "Harbour Gazette" not in filtered["answer"]["text"]
     assert "Valley Courier" in filtered["answer"]["text"]
