@@ -118,6 +118,7 @@ REFUSAL = (
     "Sorry, this bot only answers in chats its operator has allowed. "
     "Ask them to add this chat (id <code>{chat_id}</code>) to NEWSBOT_ALLOWED_CHATS."
 )
+TEXT_ONLY = "I read only text: type your question (a photo's caption is read as one)."
 SLOW_DOWN = (
     "You are asking faster than I can answer fairly: at most {limit} questions a minute. "
     "Please try again in {seconds} s."
@@ -257,6 +258,16 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def private_question(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Answer any text sent in a private chat."""
     await answer_in_chat(update, context, update.effective_message.text or "")
+
+
+async def private_not_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A private chat's photo or file with a caption: the caption is the question; a sticker,
+    a voice message or a photo alone: say that questions are typed."""
+    message = update.effective_message
+    if message.caption:
+        await answer_in_chat(update, context, message.caption)
+        return
+    await message.reply_text(TEXT_ONLY)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -577,6 +588,8 @@ def build_application(
     application.add_handler(
         MessageHandler(NEW_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, unknown_command)
     )
+    not_text = NEW_MESSAGES & ~filters.TEXT & ~filters.StatusUpdate.ALL & filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(not_text, private_not_text))
     application.add_handler(
         MessageHandler(text & filters.ChatType.GROUPS & ADDRESSED_TO_BOT, group_question)
     )

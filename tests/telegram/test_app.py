@@ -25,7 +25,7 @@ from bot.config import Settings, load_settings
 from bot.engine import Newsbot
 from bot.errors import ConfigError
 from bot.indexing import build_index
-from bot.telegram.app import ALLOWED_UPDATES, APOLOGY, build_application, run_bot
+from bot.telegram.app import ALLOWED_UPDATES, APOLOGY, TEXT_ONLY, build_application, run_bot
 from bot.telegram.messages import strip_mentions
 from bot.telegram.state import STATE_KEY
 from bot.telegram.token import redacted_logs
@@ -341,6 +341,38 @@ def test_an_edited_question_is_answered_anew_quoting_it(seed_settings, seed_bot)
         assert html.unescape(corrected["text"]).startswith(f"<b>{seed_bot.ask(QUESTION).answer}")
         # It quotes the edited question, which may be far up the chat by then.
         assert corrected["reply_parameters"]["message_id"] == asked["message_id"]
+
+
+def test_a_private_chat_reads_a_caption_and_says_a_sticker_is_no_question(seed_settings, seed_bot):
+    def update(message_id: int, **content) -> dict:
+        sender = {"id": 9, "is_bot": False, "first_name": "User9"}
+        chat = {"id": 9, "type": "private"}
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat}
+        return {"message": {**message, "from": sender, **content}}
+
+    photo = [{"file_id": "p", "file_unique_id": "p1", "width": 90, "height": 90}]
+    sticker = {
+        "file_id": "s",
+        "file_unique_id": "s1",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "type": "regular",
+    }
+
+    async def scenario() -> list[dict]:
+        async with running_bot(seed_settings, seed_bot) as (server, _):
+            server.message(9, "hi")  # the chat begins (the fake server learns of it)
+            await server.wait_sent(9, 1, timeout=300)  # a safety net only
+            server.raw_update(update(900, photo=photo, caption=QUESTION))
+            await server.wait_sent(9, 2, timeout=300)
+            server.raw_update(update(901, sticker=sticker))
+            return await server.wait_sent(9, 3, timeout=300)
+
+    _, captioned, sticker_reply = asyncio.run(scenario())
+    assert captioned["text"].startswith(seed_bot.ask(QUESTION).answer)
+    assert sticker_reply["text"] == TEXT_ONLY
 
 
 def test_allowlist_refuses_other_chats_once_and_nothing_else(seed_settings, seed_bot) -> None:
