@@ -422,7 +422,7 @@ async def inline_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.inline_query
     question = " ".join(query.query.split())
     results: list[InlineQueryResultArticle] = []
-    if question:
+    if question and reply_to(question) is None:  # "hi", "ok": nothing to offer, as for ""
         verdict = state.inline_queries.check(query.from_user.id)
         if not verdict.allowed:
             results = [

@@ -280,15 +280,22 @@ def test_inline_mode_returns_up_to_five_cited_answers(seed_settings, seed_bot) -
             asked = server.inline_query(9, QUESTION)
             empty = server.inline_query(9, "   ")
             nothing = server.inline_query(9, "??")
-            await server.wait_for(lambda: len(server.calls_to("answerInlineQuery")) == 3)
+            greeting = server.inline_query(9, "hi")
+            await server.wait_for(lambda: len(server.calls_to("answerInlineQuery")) == 4)
             by_id = {
                 c.params["inline_query_id"]: c.params["results"]
                 for c in server.calls_to("answerInlineQuery")
             }
-            return {"asked": by_id[asked], "empty": by_id[empty], "nothing": by_id[nothing]}
+            return {
+                "asked": by_id[asked],
+                "empty": by_id[empty],
+                "nothing": by_id[nothing],
+                "greeting": by_id[greeting],
+            }
 
     results = asyncio.run(scenario())
     assert results["empty"] == []
+    assert results["greeting"] == []  # small talk is not searched: no "closest passages"
     [notice] = results["nothing"]  # a question with nothing to look up is told so
     assert "nothing to look up" in notice["input_message_content"]["message_text"]
     answered = results["asked"]
