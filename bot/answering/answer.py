@@ -167,7 +167,9 @@ def answer_question(
             reason = f"it never mentions {' or '.join(asked.unknown_names)}"
         else:
             reason = f"not confident enough: {_below(confidence, bar)}"
-            if best_caveats:
+            if asked.questions > 1:  # several questions pasted at once read as one
+                reason += f"; it asks {asked.questions} questions at once: ask them one at a time"
+            elif best_caveats:
                 reason += f"; {best_caveats[0]}"
     text = None if span is None else span_text(retriever, span)
     return Answer(

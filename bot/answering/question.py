@@ -46,6 +46,7 @@ class Question:
     unknown_names: tuple[str, ...]  # names in the question that no indexed text contains
     abbreviation: str | None  # the abbreviation whose meaning it asks for ("NCSC"), if any
     expected: Expected  # the years, numbers, places and roles it names (bot/answering/checks.py)
+    questions: int = 1  # how many questions the text asks ("Who is X? What did he say?": 2)
 
 
 def analyse_question(retriever: Retriever, query: Query) -> Question:
@@ -63,4 +64,12 @@ def analyse_question(retriever: Retriever, query: Query) -> Question:
         unknown_names=unknown_names(text, retriever.document_frequency, retriever.vocabulary),
         abbreviation=asked_abbreviation(text),
         expected=expected(text),
+        questions=questions_asked(query.text),
     )
+
+
+def questions_asked(text: str) -> int:
+    """How many questions `text` asks: its parts ending in a question mark that have two words
+    or more ("Who is Ryan Ding? What did he promise?": 2; "Huawei? Is it safe?": 1)."""
+    parts = re.findall(r"[^?]+\?", text)
+    return max(1, sum(len(part.split()) >= 2 for part in parts))
