@@ -5,6 +5,7 @@ for a person: what a pronoun in a follow-up may stand for (`resolve.py`)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -252,6 +253,24 @@ def typed_names(text: str, context: list[Name]) -> list[Name]:
     # A sentence's first word is a name only by its looks; one the context spelled is one.
     first_spelled = written.split()[:1] != text.split()[:1]
     return in_full(names_in(f"- {written}" if first_spelled else written), context)
+
+
+@dataclass(frozen=True)
+class TurnNames:
+    """The names of a turn, each written in full as it or the turns before it write it."""
+
+    asked: list[Name]  # those its question names, typed in lower case too
+    answered: list[Name]  # those its answer names
+    earlier: list[Name]  # those the turns before it were about
+
+
+def turn_names(question: str, answer: str | None, earlier: Sequence[Name]) -> TurnNames:
+    """The names of the turn `question` ... `answer`, after turns about `earlier`."""
+    answered = names_in(answer or "")
+    context = [*answered, *earlier]
+    return TurnNames(
+        typed_names(question, context), in_full(answered, context), in_full(list(earlier), context)
+    )
 
 
 # Given names that are everyday words too, not taken for a name when typed in lower case.

@@ -16,9 +16,8 @@ from bot.conversation.names import (
     asked_kind,
     could_be_surname,
     gender_of,
-    in_full,
     names_in,
-    typed_names,
+    turn_names,
     word_set,
 )
 from bot.conversation.turn import Preference, Resolution, Turn
@@ -253,9 +252,8 @@ def _candidates(last: Turn, wanted: str) -> _Candidates:
     """When the previous question asked for a name of the kind wanted, the answer's names
     first; else the previous question's, then those the user asked about before, then the
     answer's."""
-    context = [*names_in(last.answer or ""), *last.names]
-    asked = typed_names(last.question, context)
-    answered = in_full(names_in(last.answer or ""), context)
+    names = turn_names(last.question, last.answer, last.names)
+    asked, answered = names.asked, names.answered
     supplied = asked_kind(last.question)
     kinds = {
         "person": ("person",),
@@ -268,9 +266,7 @@ def _candidates(last: Turn, wanted: str) -> _Candidates:
     # ... "since when had he held the job?").
     named_person = any(n.kind == "person" for n in names_in(last.question))
     typed_person = any(n.kind == "person" for n in asked)  # "boris", "ardern" count here
-    remembered = [
-        n for n in in_full(list(last.names), context) if n.text not in {a.text for a in asked}
-    ]
+    remembered = [n for n in names.earlier if n.text not in {a.text for a in asked}]
     if (
         supplied is not None
         and (supplied == wanted or (wanted == "plural" and supplied))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
-from bot.conversation.names import Name, asked_kind, in_full, names_in, typed_names
+from bot.conversation.names import Name, asked_kind, turn_names
 
 if TYPE_CHECKING:
     from bot.answering import Answer
@@ -81,7 +81,7 @@ class Resolution:
     @property
     def readings(self) -> list[Resolution]:
         """The readings to try in turn until one finds an answer: this one, then the
-        alternative if there is one."""
+        alternative if there is one, then the question as typed if it differs."""
         found = [replace(self, as_typed=None)]
         if self.alternative is not None:
             prefer = self.alternative_prefer or self.prefer
@@ -113,19 +113,15 @@ def _names_kept(question: str, answer: str | None, before: Turn | None) -> tuple
     names (as the answer writes them), the one the answer gave when the question asked for a
     name ("Who won?"), those of the turns before, then the first person the answer names; at
     most REMEMBERED_NAMES."""
-    answered = names_in(answer or "")
-    context = [*answered, *(before.names if before is not None else ())]
-    names = typed_names(question, context)
+    found = turn_names(question, answer, before.names if before is not None else ())
+    names = list(found.asked)
     supplied = asked_kind(question)
-    answered = in_full(answered, context)
     if supplied is not None:
-        names += [n for n in answered if n.kind == supplied][:1]
-    older = in_full(list(before.names), context) if before is not None else []
+        names += [n for n in found.answered if n.kind == supplied][:1]
     # Whom the answer is about comes after whom the user asked about: "so was he removed?"
     # after an answer quoting a spokesperson on the president's impeachment.
-    about = [n for n in answered if n.kind == "person"][:1]
-    kept: list[Name] = []
-    for name in [*names, *older, *about]:
-        if name.text.lower() not in {k.text.lower() for k in kept}:
-            kept.append(name)
-    return tuple(kept[:REMEMBERED_NAMES])
+    about = [n for n in found.answered if n.kind == "person"][:1]
+    kept: dict[str, Name] = {}
+    for name in [*names, *found.earlier, *about]:
+        kept.setdefault(name.text.lower(), name)
+    return tuple(kept.values())[:REMEMBERED_NAMES]
